@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dmahba and softdma, out of tree. The objects are listed in Kbuild and
+# kernel/Kbuild; this Makefile is the user's entry point only.
+#
+#   make                   build kernel/softdma.ko and kernel/dmahba.ko
+#   make KDIR=<dir>        ... against that kernel build directory
+#   make KERNELRELEASE=<v> ... against /lib/modules/<v>/build (as dkms does)
+#   make check             static checks, then the kselftest suite in a VM
+#   make demo              the disk at work in a VM, with sg3_utils
+#   make bench             dmahba beside scsi_debug and null_blk, in one VM
+#   make deps              install what the targets need (apt-get, as root)
+
+ifeq ($(KBUILD_MODULES),)
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+ifneq ($(KERNELRELEASE),)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+else ifneq ($(wildcard /lib/modules/$(shell uname -r)/build/Makefile),)
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KDIR ?= $(lastword $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V))
+endif
+
+# Kernels "make check" runs the suite on (labels of scripts/kernels.sh)
+KERNELS ?= 6.1 6.12 7.2
+
+.PHONY: all modules test-modules clean deps check check-static check-vm demo \
+	bench soak check-debug dkms-check install help
+
+all: modules
+
+modules:
+	@test -n "$(KDIR)" -a -f "$(KDIR)/Makefile" || { \
+		echo "No kernel build directory (KDIR='$(KDIR)'): run 'make deps' or set KDIR"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+test-modules:
+	$(MAKE) -C $(KDIR) M=$(TOP)/selftests/modules modules
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(TOP)/selftests/modules clean 2>/dev/null || true
+	rm -rf $(TOP)/out
+
+deps:
+	@$(TOP)/scripts/deps.sh
+
+check: deps
+	@$(TOP)/scripts/check.sh $(KERNELS)
+
+check-static: deps
+	@$(TOP)/scripts/check.sh --static-only
+
+check-vm: deps
+	@$(TOP)/scripts/check.sh --no-static $(KERNELS)
+
+demo: deps
+	@$(TOP)/scripts/demo.sh
+
+bench: deps
+	@$(TOP)/scripts/bench.sh
+
+soak: deps
+	@$(TOP)/scripts/soak.sh
+
+check-debug: deps
+	@$(TOP)/scripts/debug-kernel.sh
+
+dkms-check: deps
+	@$(TOP)/scripts/dkms-check.sh $(KERNELS)
+
+help:
+	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+
+endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - every kernel API difference between the kernels dmahba and
+ * softdma are built for (Debian 6.1, 6.12, 7.2), each behind one helper.
+ *
+ * Call sites never test a kernel version; they use the helpers below.
+ * A feature test is preferred to a version test where one exists.
+ */
+#ifndef DMAHBA_COMPAT_H
+#define DMAHBA_COMPAT_H
+
+#include <linux/version.h>
+
+/*
+ * <asm/unaligned.h> moved to <linux/unaligned.h> in v6.12
+ * (commit 5f60d5f6bbc1 "move asm/unaligned.h to linux/unaligned.h").
+ */
+#if __has_include(<linux/unaligned.h>)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
+#endif /* DMAHBA_COMPAT_H */

@@ -1,0 +1,145 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# lib.sh - helpers shared by the shell tests (POSIX sh: the VM has busybox).
+#
+# A test sources it, calls ksft_init, reports with ksft_pass/ksft_fail/ksft_skip
+# and ends with ksft_exit. DMAHBA_KO_DIR names where softdma.ko and dmahba.ko
+# are (default: /dmahba, else ../kernel of a source tree).
+
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+ksft_n=0
+ksft_nfail=0
+ksft_npass=0
+ksft_nskip=0
+ko_dir=${DMAHBA_KO_DIR:-/dmahba}
+[ -d "$ko_dir" ] || ko_dir=$(cd "$(dirname "$0")/../kernel" 2>/dev/null && pwd)
+ksft_loaded=""
+
+ksft_init() {
+	ksft_marker="dmahba-selftest-$(basename "$0")-$$"
+	[ -w /dev/kmsg ] && echo "$ksft_marker start" > /dev/kmsg
+	echo "TAP version 13"
+	[ -n "${1:-}" ] && echo "1..$1"
+	return 0
+}
+
+ksft_pass() { ksft_n=$((ksft_n + 1)); ksft_npass=$((ksft_npass + 1)); echo "ok $ksft_n $*"; }
+ksft_fail() { ksft_n=$((ksft_n + 1)); ksft_nfail=$((ksft_nfail + 1)); echo "not ok $ksft_n $*"; }
+ksft_skip() { ksft_n=$((ksft_n + 1)); ksft_nskip=$((ksft_nskip + 1)); echo "ok $ksft_n $1 # SKIP $2"; }
+# ksft_check NAME COMMAND...: pass if the command succeeds
+ksft_check() {
+	_name=$1
+	shift
+	if "$@"; then ksft_pass "$_name"; else ksft_fail "$_name"; fi
+}
+diag() { echo "# $*"; }
+
+# The kernel log since ksft_init must hold no BUG, WARNING, Oops, lockdep or
+# KASAN report: a test that passes with one of those has failed.
+kernel_log_clean() {
+	dmesg | sed -n "/$ksft_marker start/,\$p" > /tmp/ksft-kmsg.$$ 2>/dev/null
+	if grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible recursive locking|possible circular locking|sleeping function called|kmemleak|Call Trace' \
+		/tmp/ksft-kmsg.$$ > /tmp/ksft-bad.$$; then
+		sed 's/^/# kernel: /' /tmp/ksft-bad.$$ | head -20
+		rm -f /tmp/ksft-kmsg.$$ /tmp/ksft-bad.$$
+		return 1
+	fi
+	rm -f /tmp/ksft-kmsg.$$ /tmp/ksft-bad.$$
+	return 0
+}
+
+ksft_exit() {
+	ksft_check "kernel log clean" kernel_log_clean
+	echo "# totals: pass:$ksft_npass fail:$ksft_nfail skip:$ksft_nskip"
+	if [ "$ksft_nfail" -gt 0 ]; then exit $KSFT_FAIL; fi
+	if [ "$ksft_npass" -le 1 ] && [ "$ksft_nskip" -gt 0 ]; then exit $KSFT_SKIP; fi
+	exit $KSFT_PASS
+}
+
+# Skip the whole test with a reason.
+ksft_skip_all() {
+	echo "TAP version 13"
+	echo "1..0 # SKIP $*"
+	exit $KSFT_SKIP
+}
+
+require_root() { [ "$(id -u)" = 0 ] || ksft_skip_all "needs root"; }
+require_cmd() {
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 || ksft_skip_all "$_c not found"
+	done
+}
+
+mod_loaded() { [ -d "/sys/module/$1" ]; }
+
+# load_mod NAME [PARAMS...]: insmod from ko_dir (or modprobe), remember to unload
+load_mod() {
+	_m=$1
+	shift
+	mod_loaded "$_m" && return 0
+	if [ -f "$ko_dir/$_m.ko" ]; then
+		insmod "$ko_dir/$_m.ko" "$@" || return 1
+	else
+		modprobe "$_m" "$@" || return 1
+	fi
+	ksft_loaded="$_m $ksft_loaded"
+}
+
+unload_mods() {
+	for _m in $ksft_loaded; do
+		mod_loaded "$_m" && rmmod "$_m"
+	done
+	ksft_loaded=""
+}
+
+# The first dmahba host's number, or nothing.
+dmahba_host() {
+	for _h in /sys/class/scsi_host/host*; do
+		[ -r "$_h/proc_name" ] || continue
+		if [ "$(cat "$_h/proc_name")" = dmahba ]; then
+			basename "$_h" | sed 's/^host//'
+			return 0
+		fi
+	done
+	return 1
+}
+
+# dmahba_sd [LUN]: block device name (sdX) of the first dmahba host's LUN
+dmahba_sd() {
+	_h=$(dmahba_host) || return 1
+	for _d in /sys/class/scsi_host/host"$_h"/device/target"$_h":*/"$_h":*:*:"${1:-0}"/block/*; do
+		[ -e "$_d" ] && { basename "$_d"; return 0; }
+	done
+	return 1
+}
+
+# dmahba_sg [LUN]: generic device name (sgY) of the first dmahba host's LUN
+dmahba_sg() {
+	_h=$(dmahba_host) || return 1
+	for _d in /sys/class/scsi_host/host"$_h"/device/target"$_h":*/"$_h":*:*:"${1:-0}"/scsi_generic/*; do
+		[ -e "$_d" ] && { basename "$_d"; return 0; }
+	done
+	return 1
+}
+
+# wait_for COMMAND...: retry for up to 10 s (device nodes appear asynchronously)
+wait_for() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# load_dmahba [PARAMS...]: softdma then dmahba, and wait for the disk
+load_dmahba() {
+	load_mod softdma || return 1
+	load_mod dmahba "$@" || return 1
+	wait_for dmahba_sd
+}
