@@ -21,4 +21,25 @@
 #include <asm/unaligned.h>
 #endif
 
+/*
+ * struct platform_driver::remove returns void since v6.11 (commit
+ * 0edb555a65d1 "platform: Make platform_driver::remove() return void").
+ * A driver writes a void remove function @fn and defines the callback for
+ * .remove with COMPAT_DEFINE_PLATFORM_REMOVE(name, fn).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define COMPAT_DEFINE_PLATFORM_REMOVE(name, fn)				\
+static void name(struct platform_device *pdev)				\
+{									\
+	fn(pdev);							\
+}
+#else
+#define COMPAT_DEFINE_PLATFORM_REMOVE(name, fn)				\
+static int name(struct platform_device *pdev)				\
+{									\
+	fn(pdev);							\
+	return 0;							\
+}
+#endif
+
 #endif /* DMAHBA_COMPAT_H */
