@@ -4,7 +4,8 @@
  * softdma are built for (Debian 6.1, 6.12, 7.2), each behind one helper.
  *
  * Call sites never test a kernel version; they use the helpers below.
- * A feature test is preferred to a version test where one exists.
+ * A feature test is preferred to a version test where one exists (sparse
+ * does not understand __has_include, so header moves are version tests).
  */
 #ifndef DMAHBA_COMPAT_H
 #define DMAHBA_COMPAT_H
@@ -15,7 +16,7 @@
  * <asm/unaligned.h> moved to <linux/unaligned.h> in v6.12
  * (commit 5f60d5f6bbc1 "move asm/unaligned.h to linux/unaligned.h").
  */
-#if __has_include(<linux/unaligned.h>)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>

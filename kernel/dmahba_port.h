@@ -120,6 +120,28 @@ struct dmahba_port_miniport {
 };
 
 /**
+ * struct dmahba_port_stats - what a DMA context has done
+ * @requests: requests given to StartIo
+ * @windows: windows mapped (IoMapTransfer)
+ * @bytes: bytes in those windows
+ * @cancels: windows cancelled (FlushDma before the transfer ended, or failed)
+ * @dma_errors: transfers the channel failed
+ * @map_errors: windows the channel refused
+ * @aborts: requests aborted by the error handler
+ * @resets: resets reported (ResetDetected)
+ */
+struct dmahba_port_stats {
+	u64 requests;
+	u64 windows;
+	u64 bytes;
+	u64 cancels;
+	u64 dma_errors;
+	u64 map_errors;
+	u64 aborts;
+	u64 resets;
+};
+
+/**
  * dmahba_port_req_ext() - the miniport's per-request area (SrbExtension)
  * @req: the request
  *
@@ -141,7 +163,10 @@ void dmahba_port_complete_request(void *hw, u64 lun, int host_byte);
 struct device *dmahba_port_dma_device(void *hw);
 unsigned int dmahba_port_queue_index(void *hw);
 
-/* For the host's creator (dmahba_main.c): the port's life cycle */
+/*
+ * For the host's creator (dmahba_main.c): the port's life cycle. The
+ * host's private data (shost_priv()) begins with a pointer to its port.
+ */
 struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 				       const struct dmahba_port_miniport *mp,
 				       const char *channel, const char *driver,
@@ -151,6 +176,8 @@ struct device *dmahba_port_device(struct dmahba_port *port);
 unsigned int dmahba_port_nr_queues(struct dmahba_port *port);
 void *dmahba_port_hw(struct dmahba_port *port, unsigned int i);
 const char *dmahba_port_chan_name(struct dmahba_port *port, unsigned int i);
+void dmahba_port_get_stats(struct dmahba_port *port, unsigned int i,
+			   struct dmahba_port_stats *stats);
 size_t dmahba_port_cmd_size(const struct dmahba_port_miniport *mp);
 int dmahba_port_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd);
 int dmahba_port_eh_abort(struct scsi_cmnd *scmd);

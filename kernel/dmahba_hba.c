@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmahba_hba.c - the mock HBA: a subordinate-DMA miniport.
+ *
+ * It behaves as an untagged ScsiPort miniport of an HBA without a bus-master
+ * engine: one request at a time per DMA context, NextRequest given together
+ * with RequestComplete. StartIo hands the CDB to the target emulation
+ * (dmahba_scsi.c); each data phase the emulation describes is moved in
+ * windows of at most max_window_kb, one IoMapTransfer each, whose HBA side
+ * is the medium's pages (dmahba_store.c) or an emulation buffer.
+ * DmaStarted arms the HBA; the transfer's end is its interrupt, where the
+ * miniport calls FlushDma and then maps the next window or completes the
+ * request. The Iomega PC2x sample's DmaPending flag is kept: a DmaStarted
+ * that arrives for a cancelled window does nothing.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-mapping.h>
+#include <scsi/scsi.h>
+#include <scsi/scsi_cmnd.h>
+#include <scsi/scsi_device.h>
+
+#include "dmahba.h"
+#include "dmahba_scsi.h"
+#include "dmahba_store.h"
+
+/**
+ * struct dmahba_hba - the miniport's device extension of one DMA context
+ * @host: the host it belongs to
+ * @cur: the request it owns (StartIo to RequestComplete), or NULL
+ * @dma_pending: a window is mapped and not flushed (PC2x's DmaPending)
+ * @armed: DmaStarted armed the HBA for that window
+ *
+ * Protected by the port's queue lock, under which every callback runs.
+ */
+struct dmahba_hba {
+	struct dmahba_host *host;
+	struct dmahba_port_req *cur;
+	bool dma_pending;
+	bool armed;
+};
+
+/**
+ * struct dmahba_hba_req - the miniport's per-request area (SrbExtension)
+ * @sc: the target emulation's state of the command
+ * @store: the medium the HBA side of the last window is on, if any
+ * @started: the emulation has state to release
+ * @phase_done: bytes of the current data phase moved
+ * @win_len: bytes in the last window mapped
+ * @hba_dir: DMA direction of the HBA side of that window
+ * @nsegs: HBA-side segments of that window still mapped
+ * @segs: those segments
+ */
+struct dmahba_hba_req {
+	struct dmahba_scsi_cmd sc;
+	struct dmahba_store *store;
+	bool started;
+	u32 phase_done;
+	u32 win_len;
+	enum dma_data_direction hba_dir;
+	unsigned int nsegs;
+	struct dmahba_seg segs[];
+};
+
+/**
+ * dmahba_hba_req_size() - size of the per-request area
+ * @max_segs: HBA-side segments a window may need
+ *
+ * Context: any.
+ * Return: bytes.
+ */
+size_t dmahba_hba_req_size(unsigned int max_segs)
+{
+	return sizeof(struct dmahba_hba_req) + max_segs * sizeof(struct dmahba_seg);
+}
+
+/**
+ * dmahba_hba_init() - initialise a DMA context's device extension
+ * @hw: the extension (HwScsiFindAdapter's DeviceExtension)
+ * @host: the host it belongs to
+ *
+ * Context: process context, before the host is added.
+ */
+void dmahba_hba_init(void *hw, struct dmahba_host *host)
+{
+	struct dmahba_hba *hba = hw;
+
+	hba->host = host;
+	hba->cur = NULL;
+	hba->dma_pending = false;
+	hba->armed = false;
+}
+
+/* Release the HBA side of the last window; the channel no longer uses it. */
+static void dmahba_hba_unmap(struct device *dev, struct dmahba_hba_req *hr)
+{
+	if (!hr->nsegs)
+		return;
+	if (hr->store)
+		dmahba_store_unmap(hr->store, hr->segs, hr->nsegs, hr->hba_dir);
+	else
+		dma_unmap_single(dev, hr->segs[0].addr, hr->segs[0].len,
+				 hr->hba_dir);
+	hr->nsegs = 0;
+}
+
+static void dmahba_hba_complete(struct dmahba_hba *hba,
+				struct dmahba_port_req *req)
+{
+	hba->cur = NULL;
+	dmahba_port_notification(hba, DMAHBA_NOTIFY_REQUEST_COMPLETE, req);
+	dmahba_port_notification(hba, DMAHBA_NOTIFY_NEXT_REQUEST, req);
+}
+
+/* The data phase failed: the command ends with ABORTED COMMAND. */
+static void dmahba_hba_fail(struct dmahba_hba *hba, struct dmahba_port_req *req)
+{
+	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
+
+	dmahba_scsi_xfer_failed(&hr->sc);
+	dmahba_hba_complete(hba, req);
+}
+
+/* IoMapTransfer for the next window of the current data phase. */
+static int dmahba_hba_map_window(struct dmahba_hba *hba,
+				 struct dmahba_port_req *req)
+{
+	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
+	struct device *dev = dmahba_port_dma_device(hba);
+	const struct dmahba_xfer *x = &hr->sc.xfer;
+	bool in = x->kind == DMAHBA_XFER_STORE_IN || x->kind == DMAHBA_XFER_BUF_IN;
+	u32 len = min(x->len - hr->phase_done, hba->host->max_window);
+	dma_addr_t addr;
+	int n;
+
+	/* the data must flow the way the initiator said it would */
+	if (req->scmd->sc_data_direction !=
+	    (in ? DMA_FROM_DEVICE : DMA_TO_DEVICE))
+		return -EINVAL;
+	/* the HBA side is the DMA source for data-in, the destination for out */
+	hr->hba_dir = in ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	if (x->kind == DMAHBA_XFER_STORE_IN || x->kind == DMAHBA_XFER_STORE_OUT) {
+		hr->store = dmahba_scsi_lu_store(hr->sc.lu);
+		n = dmahba_store_map(hr->store, x->pos + hr->phase_done, len,
+				     hr->hba_dir, hr->segs, hba->host->max_segs);
+		if (n < 0)
+			return n;
+	} else {
+		hr->store = NULL;
+		addr = dma_map_single(dev, x->buf + hr->phase_done, len,
+				      hr->hba_dir);
+		if (dma_mapping_error(dev, addr))
+			return -ENOMEM;
+		hr->segs[0] = (struct dmahba_seg) { .addr = addr, .len = len };
+		n = 1;
+	}
+	hr->nsegs = n;
+	hr->win_len = len;
+	hba->dma_pending = true;
+	hba->armed = false;
+	/*
+	 * On failure the HBA side stays mapped: the channel may have been
+	 * given part of the window, and ->release() unmaps it once the port
+	 * has synchronized the channel.
+	 */
+	return dmahba_port_io_map_transfer(hba, req, x->buf_off + hr->phase_done,
+					   len, hr->segs, n);
+}
+
+/* Act on what the emulation answered. */
+static void dmahba_hba_next(struct dmahba_hba *hba, struct dmahba_port_req *req,
+			    enum dmahba_scsi_ret ret)
+{
+	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
+	int err;
+
+	switch (ret) {
+	case DMAHBA_SCSI_XFER:
+		hr->phase_done = 0;
+		err = dmahba_hba_map_window(hba, req);
+		if (err) {
+			hba->dma_pending = false;
+			if (err == -ENOMEM)
+				req->scmd->result = DID_REQUEUE << 16;
+			else
+				dmahba_scsi_xfer_failed(&hr->sc);
+			dmahba_hba_complete(hba, req);
+		}
+		break;
+	case DMAHBA_SCSI_BUSY:
+		/* SRB_STATUS_BUSY: the midlayer queues it again */
+		req->scmd->result = DID_REQUEUE << 16;
+		dmahba_hba_complete(hba, req);
+		break;
+	case DMAHBA_SCSI_DONE:
+	default:
+		dmahba_hba_complete(hba, req);
+		break;
+	}
+}
+
+/* HwScsiStartIo */
+static bool dmahba_hba_start_io(void *hw, struct dmahba_port_req *req)
+{
+	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
+	struct scsi_device *sdev = req->scmd->device;
+	struct dmahba_hba *hba = hw;
+	enum dmahba_scsi_ret ret;
+
+	hba->cur = req;
+	hr->store = NULL;
+	hr->nsegs = 0;
+	hr->phase_done = 0;
+	hr->started = false;
+	if (sdev->channel || sdev->id || sdev->lun >= hba->host->nr_luns) {
+		req->scmd->result = DID_BAD_TARGET << 16;
+		dmahba_hba_complete(hba, req);
+		return true;
+	}
+	ret = dmahba_scsi_start(&hr->sc, hba->host->lus[sdev->lun], req->scmd);
+	hr->started = true;
+	dmahba_hba_next(hba, req, ret);
+	return true;
+}
+
+/* HwScsiDmaStarted: the channel is programmed; enable the HBA's DMA request */
+static void dmahba_hba_dma_started(void *hw)
+{
+	struct dmahba_hba *hba = hw;
+
+	if (!hba->dma_pending)
+		return;	/* cancelled meanwhile */
+	hba->armed = true;
+}
+
+/* HwScsiInterrupt: the window's transfer ended */
+static bool dmahba_hba_interrupt(void *hw)
+{
+	struct dmahba_hba *hba = hw;
+	struct dmahba_port_req *req = hba->cur;
+	struct dmahba_hba_req *hr;
+	int err;
+
+	if (!req || !hba->dma_pending || !hba->armed)
+		return false;
+	hr = dmahba_port_req_ext(req);
+	hba->dma_pending = false;
+	hba->armed = false;
+	if (dmahba_port_flush_dma(hba)) {
+		/* the channel is being reset: ->release() unmaps the HBA side */
+		dmahba_hba_fail(hba, req);
+		return true;
+	}
+	dmahba_hba_unmap(dmahba_port_dma_device(hba), hr);
+	hr->phase_done += hr->win_len;
+	if (hr->phase_done < hr->sc.xfer.len) {
+		err = dmahba_hba_map_window(hba, req);
+		if (err) {
+			hba->dma_pending = false;
+			dmahba_hba_fail(hba, req);
+		}
+		return true;
+	}
+	dmahba_hba_next(hba, req, dmahba_scsi_xfer_done(&hr->sc));
+	return true;
+}
+
+/* Cancel the window of the current request, whatever stage it is in. */
+static void dmahba_hba_cancel(struct dmahba_hba *hba)
+{
+	if (hba->dma_pending) {
+		hba->dma_pending = false;
+		hba->armed = false;
+		dmahba_port_flush_dma(hba);
+	}
+}
+
+/* SRB_FUNCTION_ABORT_COMMAND */
+static bool dmahba_hba_abort(void *hw, struct dmahba_port_req *req)
+{
+	struct dmahba_hba *hba = hw;
+
+	if (hba->cur != req)
+		return false;
+	dmahba_hba_cancel(hba);
+	req->scmd->result = DID_ABORT << 16;
+	dmahba_hba_complete(hba, req);
+	return true;
+}
+
+/* HwScsiResetBus (and the device reset, for one LUN) */
+static bool dmahba_hba_reset_bus(void *hw, u64 lun)
+{
+	struct dmahba_hba *hba = hw;
+	struct dmahba_host *host = hba->host;
+	unsigned int i;
+
+	if (hba->cur && (lun == U64_MAX || hba->cur->scmd->device->lun == lun)) {
+		dmahba_hba_cancel(hba);
+		hba->cur = NULL;
+		dmahba_port_complete_request(hba, lun, DID_RESET);
+		dmahba_port_notification(hba, DMAHBA_NOTIFY_NEXT_REQUEST, NULL);
+	}
+	for (i = 0; i < host->nr_luns; i++)
+		if (lun == U64_MAX || lun == i)
+			dmahba_scsi_lu_reset(host->lus[i]);
+	if (lun == U64_MAX)
+		dmahba_port_notification(hba, DMAHBA_NOTIFY_RESET_DETECTED, NULL);
+	return true;
+}
+
+/* The port is done with the request's DMA: release what the HBA holds. */
+static void dmahba_hba_release(void *hw, struct dmahba_port_req *req)
+{
+	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
+
+	dmahba_hba_unmap(dmahba_port_dma_device(hw), hr);
+	if (hr->started) {
+		dmahba_scsi_end(&hr->sc);
+		hr->started = false;
+	}
+}
+
+/* HW_INITIALIZATION_DATA; req_size is filled in from max_window_kb */
+const struct dmahba_port_miniport dmahba_hba_miniport = {
+	.hw_size = sizeof(struct dmahba_hba),
+	.start_io = dmahba_hba_start_io,
+	.dma_started = dmahba_hba_dma_started,
+	.interrupt = dmahba_hba_interrupt,
+	.abort = dmahba_hba_abort,
+	.reset_bus = dmahba_hba_reset_bus,
+	.release = dmahba_hba_release,
+};

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmahba_main.c - module parameters, and the SCSI hosts: a platform device
+ * per host, whose driver's probe claims DMA channels through the port layer,
+ * creates the logical units and registers the host against the DMA
+ * controller's device.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/platform_device.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <scsi/scsi_cmnd.h>
+#include <scsi/scsi_device.h>
+#include <scsi/scsi_host.h>
+
+#include "compat.h"
+#include "dmahba.h"
+#include "dmahba_scsi.h"
+#include "dmahba_store.h"
+
+#define DMAHBA_NAME		"dmahba"
+#define DMAHBA_MAX_HOSTS	16
+#define DMAHBA_MAX_LUNS		256
+
+static unsigned int dev_size_mb = 1024;
+module_param(dev_size_mb, uint, 0444);
+MODULE_PARM_DESC(dev_size_mb,
+		 "Size of each logical unit in MiB; memory is used only for blocks written. Default: 1024");
+
+static unsigned int sector_size = 512;
+module_param(sector_size, uint, 0444);
+MODULE_PARM_DESC(sector_size, "Logical block size in bytes: 512 or 4096. Default: 512");
+
+static unsigned int num_luns = 1;
+module_param(num_luns, uint, 0444);
+MODULE_PARM_DESC(num_luns, "Logical units per host, 1 to 256. Default: 1");
+
+static unsigned int num_hosts = 1;
+module_param(num_hosts, uint, 0444);
+MODULE_PARM_DESC(num_hosts, "SCSI hosts to create, 1 to 16. Default: 1");
+
+static unsigned int can_queue = 64;
+module_param(can_queue, uint, 0444);
+MODULE_PARM_DESC(can_queue, "Commands queued per hardware queue, 1 to 4096. Default: 64");
+
+static unsigned int max_sectors = 2048;
+module_param(max_sectors, uint, 0444);
+MODULE_PARM_DESC(max_sectors,
+		 "Largest command, in 512-byte sectors, 8 to 65535. Default: 2048 (1 MiB)");
+
+static unsigned int sg_tablesize = 256;
+module_param(sg_tablesize, uint, 0444);
+MODULE_PARM_DESC(sg_tablesize, "Scatter-gather entries per command, 1 to 2048. Default: 256");
+
+static unsigned int max_window_kb = 1024;
+module_param(max_window_kb, uint, 0444);
+MODULE_PARM_DESC(max_window_kb,
+		 "Largest IoMapTransfer window in KiB, 4 to 16384; larger data phases move in several windows. Default: 1024");
+
+static unsigned int nr_channels;
+module_param(nr_channels, uint, 0444);
+MODULE_PARM_DESC(nr_channels,
+		 "DMA channels (and hardware queues) per host; 0 means one per online CPU. Default: 0");
+
+static char *channel = "";
+module_param(channel, charp, 0444);
+MODULE_PARM_DESC(channel,
+		 "Name of the one DMA channel to use (e.g. dma0chan0); empty means channels of dma_driver. Default: empty");
+
+static char *dma_driver = "softdma";
+module_param(dma_driver, charp, 0444);
+MODULE_PARM_DESC(dma_driver,
+		 "Driver whose memcpy-capable DMA channels to use. Default: softdma");
+
+static struct dentry *dmahba_debugfs;
+static struct platform_device *dmahba_pdevs[DMAHBA_MAX_HOSTS];
+static struct dmahba_port_miniport dmahba_mp;
+
+/**
+ * dmahba_queuecommand() - queuecommand of the host template
+ * @shost: the host
+ * @scmd: the command
+ *
+ * Context: blk-mq dispatch, may be atomic; never sleeps.
+ * Return: 0.
+ */
+static int dmahba_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
+{
+	return dmahba_port_queuecommand(shost, scmd);
+}
+
+/**
+ * dmahba_eh_abort() - eh_abort_handler: cancel the command's window
+ * @scmd: the command that timed out
+ *
+ * Context: SCSI error handler, process context, may sleep.
+ * Return: SUCCESS.
+ */
+static int dmahba_eh_abort(struct scsi_cmnd *scmd)
+{
+	return dmahba_port_eh_abort(scmd);
+}
+
+/**
+ * dmahba_eh_device_reset() - eh_device_reset_handler: reset one LU
+ * @scmd: a command of the LU
+ *
+ * Cancels what the LU has outstanding; its next command gets UNIT ATTENTION
+ * 29/00.
+ *
+ * Context: SCSI error handler or reset ioctl, process context, may sleep.
+ * Return: SUCCESS.
+ */
+static int dmahba_eh_device_reset(struct scsi_cmnd *scmd)
+{
+	return dmahba_port_eh_reset(scmd->device->host, scmd->device->lun);
+}
+
+/**
+ * dmahba_eh_bus_reset() - eh_bus_reset_handler, also the target reset
+ * @scmd: a command on the bus
+ *
+ * Cancels everything outstanding and reports a bus reset; every LU's next
+ * command gets UNIT ATTENTION 29/00.
+ *
+ * Context: SCSI error handler or reset ioctl, process context, may sleep.
+ * Return: SUCCESS.
+ */
+static int dmahba_eh_bus_reset(struct scsi_cmnd *scmd)
+{
+	return dmahba_port_eh_reset(scmd->device->host, U64_MAX);
+}
+
+/**
+ * dmahba_eh_host_reset() - eh_host_reset_handler
+ * @scmd: a command of the host
+ *
+ * As the bus reset: the mock HBA has one bus.
+ *
+ * Context: SCSI error handler or reset ioctl, process context, may sleep.
+ * Return: SUCCESS.
+ */
+static int dmahba_eh_host_reset(struct scsi_cmnd *scmd)
+{
+	return dmahba_port_eh_reset(scmd->device->host, U64_MAX);
+}
+
+static struct scsi_host_template dmahba_template = {
+	.module = THIS_MODULE,
+	.name = "dmahba: ScsiPort subordinate-DMA HBA over dmaengine",
+	.proc_name = DMAHBA_NAME,
+	.queuecommand = dmahba_queuecommand,
+	.eh_abort_handler = dmahba_eh_abort,
+	.eh_device_reset_handler = dmahba_eh_device_reset,
+	.eh_target_reset_handler = dmahba_eh_bus_reset,
+	.eh_bus_reset_handler = dmahba_eh_bus_reset,
+	.eh_host_reset_handler = dmahba_eh_host_reset,
+	.this_id = -1,
+	.track_queue_depth = 1,
+};
+
+static int dmahba_stats_show(struct seq_file *m, void *v)
+{
+	struct dmahba_host *h = m->private;
+	struct dmahba_port_stats st;
+	unsigned int i;
+
+	seq_puts(m, "queue channel requests windows bytes cancels dma_errors map_errors aborts resets\n");
+	for (i = 0; i < dmahba_port_nr_queues(h->port); i++) {
+		dmahba_port_get_stats(h->port, i, &st);
+		seq_printf(m, "%u %s %llu %llu %llu %llu %llu %llu %llu %llu\n",
+			   i, dmahba_port_chan_name(h->port, i), st.requests,
+			   st.windows, st.bytes, st.cancels, st.dma_errors,
+			   st.map_errors, st.aborts, st.resets);
+	}
+	for (i = 0; i < h->nr_luns; i++)
+		seq_printf(m, "lun%u store_pages %llu\n", i,
+			   dmahba_store_pages(dmahba_scsi_lu_store(h->lus[i])));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dmahba_stats);
+
+static void dmahba_destroy_lus(struct dmahba_host *h)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nr_luns; i++)
+		if (h->lus[i])
+			dmahba_scsi_lu_destroy(h->lus[i]);
+	kfree(h->lus);
+}
+
+static int dmahba_probe(struct platform_device *pdev)
+{
+	struct dmahba_lu_params lp = {};
+	struct Scsi_Host *shost;
+	struct dmahba_host *h;
+	unsigned int i;
+	int err;
+
+	shost = scsi_host_alloc(&dmahba_template, sizeof(*h));
+	if (!shost)
+		return -ENOMEM;
+	h = shost_priv(shost);
+	h->shost = shost;
+	h->pdev = pdev;
+	h->max_window = max_window_kb * 1024;
+	h->max_segs = h->max_window / PAGE_SIZE + 1;
+
+	h->port = dmahba_port_create(shost, &dmahba_mp, channel, dma_driver,
+				     nr_channels ? nr_channels : num_online_cpus());
+	if (IS_ERR(h->port)) {
+		err = PTR_ERR(h->port);
+		goto err_put_host;
+	}
+	for (i = 0; i < dmahba_port_nr_queues(h->port); i++)
+		dmahba_hba_init(dmahba_port_hw(h->port, i), h);
+
+	shost->max_id = 1;
+	shost->max_lun = num_luns;
+	shost->max_channel = 0;
+	shost->max_cmd_len = 16;
+	shost->can_queue = can_queue;
+	shost->cmd_per_lun = can_queue;
+	shost->sg_tablesize = sg_tablesize;
+	shost->max_sectors = max_sectors;
+	shost->unique_id = pdev->id;
+
+	h->lus = kcalloc(num_luns, sizeof(*h->lus), GFP_KERNEL);
+	if (!h->lus) {
+		err = -ENOMEM;
+		goto err_destroy_port;
+	}
+	lp.dma_dev = dmahba_port_device(h->port);
+	lp.size = (u64)dev_size_mb << 20;
+	lp.block_size = sector_size;
+	lp.max_xfer_blocks = max_sectors * 512 / sector_size;
+	lp.host_no = shost->host_no;
+	lp.nr_luns = num_luns;
+	for (i = 0; i < num_luns; i++) {
+		lp.lun = i;
+		h->lus[i] = dmahba_scsi_lu_create(&lp);
+		if (!h->lus[i]) {
+			err = -ENOMEM;
+			h->nr_luns = i;
+			goto err_destroy_lus;
+		}
+	}
+	h->nr_luns = num_luns;
+
+	err = scsi_add_host_with_dma(shost, &pdev->dev, dmahba_port_device(h->port));
+	if (err)
+		goto err_destroy_lus;
+	platform_set_drvdata(pdev, h);
+	h->debugfs = debugfs_create_dir(dev_name(&shost->shost_gendev), dmahba_debugfs);
+	debugfs_create_file("stats", 0400, h->debugfs, h, &dmahba_stats_fops);
+	scsi_scan_host(shost);
+	dev_info(&pdev->dev, "host%u: %u LU(s) of %u MiB, %u-byte blocks, %u DMA channel(s) from %s\n",
+		 shost->host_no, num_luns, dev_size_mb, sector_size,
+		 dmahba_port_nr_queues(h->port), dmahba_port_chan_name(h->port, 0));
+	return 0;
+
+err_destroy_lus:
+	dmahba_destroy_lus(h);
+err_destroy_port:
+	dmahba_port_destroy(h->port);
+err_put_host:
+	scsi_host_put(shost);
+	return err;
+}
+
+static void dmahba_remove(struct platform_device *pdev)
+{
+	struct dmahba_host *h = platform_get_drvdata(pdev);
+
+	debugfs_remove_recursive(h->debugfs);
+	scsi_remove_host(h->shost);
+	dmahba_port_destroy(h->port);
+	dmahba_destroy_lus(h);
+	scsi_host_put(h->shost);
+}
+
+COMPAT_DEFINE_PLATFORM_REMOVE(dmahba_platform_remove, dmahba_remove);
+
+static struct platform_driver dmahba_driver = {
+	.driver = {
+		.name = DMAHBA_NAME,
+	},
+	.probe = dmahba_probe,
+	.remove = dmahba_platform_remove,
+};
+
+static int __init dmahba_check_params(void)
+{
+	if (sector_size != 512 && sector_size != 4096) {
+		pr_err("sector_size=%u: must be 512 or 4096\n", sector_size);
+		return -EINVAL;
+	}
+	if (!dev_size_mb || dev_size_mb > (1U << 30)) {
+		pr_err("dev_size_mb=%u: must be 1 to %u\n", dev_size_mb, 1U << 30);
+		return -EINVAL;
+	}
+	if (!num_luns || num_luns > DMAHBA_MAX_LUNS) {
+		pr_err("num_luns=%u: must be 1 to %u\n", num_luns, DMAHBA_MAX_LUNS);
+		return -EINVAL;
+	}
+	if (!num_hosts || num_hosts > DMAHBA_MAX_HOSTS) {
+		pr_err("num_hosts=%u: must be 1 to %u\n", num_hosts, DMAHBA_MAX_HOSTS);
+		return -EINVAL;
+	}
+	if (!can_queue || can_queue > 4096) {
+		pr_err("can_queue=%u: must be 1 to 4096\n", can_queue);
+		return -EINVAL;
+	}
+	if (max_sectors < 8 || max_sectors > 65535 ||
+	    max_sectors % (sector_size / 512)) {
+		pr_err("max_sectors=%u: must be 8 to 65535 and a whole number of %u-byte blocks\n",
+		       max_sectors, sector_size);
+		return -EINVAL;
+	}
+	if (!sg_tablesize || sg_tablesize > 2048) {
+		pr_err("sg_tablesize=%u: must be 1 to 2048\n", sg_tablesize);
+		return -EINVAL;
+	}
+	if (max_window_kb < 4 || max_window_kb > 16384 ||
+	    (max_window_kb * 1024) % sector_size) {
+		pr_err("max_window_kb=%u: must be 4 to 16384 and a whole number of %u-byte blocks\n",
+		       max_window_kb, sector_size);
+		return -EINVAL;
+	}
+	if (nr_channels > 256) {
+		pr_err("nr_channels=%u: must be 0 (one per CPU) to 256\n", nr_channels);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void dmahba_unregister_hosts(void)
+{
+	int i;
+
+	for (i = DMAHBA_MAX_HOSTS - 1; i >= 0; i--) {
+		if (dmahba_pdevs[i])
+			platform_device_unregister(dmahba_pdevs[i]);
+		dmahba_pdevs[i] = NULL;
+	}
+}
+
+static int __init dmahba_init(void)
+{
+	unsigned int i;
+	int err;
+
+	err = dmahba_check_params();
+	if (err)
+		return err;
+	dmahba_mp = dmahba_hba_miniport;
+	dmahba_mp.req_size = dmahba_hba_req_size(max_window_kb * 1024 / PAGE_SIZE + 1);
+	dmahba_template.cmd_size = dmahba_port_cmd_size(&dmahba_mp);
+
+	dmahba_debugfs = debugfs_create_dir(DMAHBA_NAME, NULL);
+	err = platform_driver_register(&dmahba_driver);
+	if (err)
+		goto err_remove_debugfs;
+	for (i = 0; i < num_hosts; i++) {
+		dmahba_pdevs[i] = platform_device_register_simple(DMAHBA_NAME, i,
+								  NULL, 0);
+		if (IS_ERR(dmahba_pdevs[i])) {
+			err = PTR_ERR(dmahba_pdevs[i]);
+			dmahba_pdevs[i] = NULL;
+			goto err_unregister_hosts;
+		}
+		/* probe runs at registration; no driver bound means it failed */
+		if (!dmahba_pdevs[i]->dev.driver) {
+			err = -ENODEV;
+			goto err_unregister_hosts;
+		}
+	}
+	return 0;
+
+err_unregister_hosts:
+	dmahba_unregister_hosts();
+	platform_driver_unregister(&dmahba_driver);
+err_remove_debugfs:
+	debugfs_remove_recursive(dmahba_debugfs);
+	return err;
+}
+
+static void __exit dmahba_exit(void)
+{
+	dmahba_unregister_hosts();
+	platform_driver_unregister(&dmahba_driver);
+	debugfs_remove_recursive(dmahba_debugfs);
+}
+
+module_init(dmahba_init);
+module_exit(dmahba_exit);
+
+MODULE_DESCRIPTION("SCSI host whose data moves as a ScsiPort subordinate-DMA miniport's, over dmaengine");
+MODULE_AUTHOR("The dmahba developers");
+MODULE_LICENSE("GPL");
+MODULE_SOFTDEP("pre: softdma");
