@@ -19,6 +19,7 @@ ifneq ($(KERNELRELEASE),)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 else ifneq ($(wildcard /lib/modules/$(shell uname -r)/build/Makefile),)
 KDIR ?= /lib/modules/$(shell uname -r)/build
+else
 KDIR ?= $(lastword $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V))
 endif
 
