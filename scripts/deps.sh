@@ -33,6 +33,8 @@ pkgs=(
 	"libc6-dev:/usr/include/stdio.h"
 	"debootstrap:/usr/sbin/debootstrap"
 	"e2fsprogs:/sbin/mkfs.ext4"
+	"rsync:/usr/bin/rsync"
+	"lsscsi:/usr/bin/lsscsi"
 )
 
 missing=()

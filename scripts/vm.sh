@@ -175,6 +175,9 @@ mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 hostname dmahba-vm
 for m in scsi_mod sd_mod sg; do modprobe $m; done
 exec </dev/ttyS0 >/dev/ttyS0 2>&1

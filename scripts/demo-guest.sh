@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+# demo-guest.sh - run inside the VM by scripts/demo.sh (busybox sh).
+set -e
+say() { echo; echo "### $*"; }
+ko=${DMAHBA_KO_DIR:-/dmahba}
+
+say "insmod softdma.ko, then dmahba.ko"
+insmod "$ko/softdma.ko"
+insmod "$ko/dmahba.ko"
+for i in $(seq 50); do
+	sg=$(ls /sys/class/scsi_host/host*/device/target*/*/scsi_generic 2>/dev/null | head -1) && [ -n "$sg" ] && break
+	sleep 0.1
+done
+dmesg | grep -E 'softdma|dmahba' | sed 's/^/  /'
+host=$(grep -l '^dmahba$' /sys/class/scsi_host/host*/proc_name | head -1 | xargs dirname)
+sg=/dev/$(ls "$host"/device/target*/*/scsi_generic | head -1)
+sd=/dev/$(ls "$host"/device/target*/*/block | head -1)
+echo "host: $(basename "$host"), proc_name $(cat "$host/proc_name"); disk: $sd, generic: $sg"
+
+say "lsscsi"
+lsscsi 2>/dev/null || cat /proc/scsi/scsi
+say "sg_inq $sg"
+sg_inq "$sg"
+say "sg_vpd --page=bl $sg  (block limits)"
+sg_vpd --page=bl "$sg"
+say "sg_readcap --16 $sg"
+sg_readcap --16 "$sg"
+
+chan=$(ls -d /sys/class/dma/dma*chan* | head -1)
+before=0
+for c in /sys/class/dma/dma*chan*; do before=$((before + $(cat "$c/bytes_transferred"))); done
+
+say "a random 4 MiB pattern written with sg_dd at LBA 2048, read back, compared"
+dd if=/dev/urandom of=/tmp/pattern bs=1M count=4 2>/dev/null
+sg_dd if=/tmp/pattern of="$sg" bs=512 seek=2048 bpt=256
+sg_dd if="$sg" of=/tmp/readback bs=512 skip=2048 count=8192 bpt=256
+if cmp /tmp/pattern /tmp/readback; then
+	echo "read back identical: $(md5sum < /tmp/pattern | cut -d' ' -f1)"
+else
+	echo "MISMATCH"; exit 1
+fi
+
+say "DMA channel counters (/sys/class/dma)"
+after=0
+for c in /sys/class/dma/dma*chan*; do
+	echo "$(basename "$c"): in_use=$(cat "$c/in_use") memcpy_count=$(cat "$c/memcpy_count") bytes_transferred=$(cat "$c/bytes_transferred")"
+	after=$((after + $(cat "$c/bytes_transferred")))
+done
+echo "bytes moved by DMA during the write and the read: $((after - before)) (the data: $((2 * 4 * 1048576)))"
+
+say "the four stages of one request (tracefs, events/dmahba)"
+t=/sys/kernel/tracing
+echo > $t/trace
+echo 1 > $t/events/dmahba/enable
+sg_dd if="$sg" of=/dev/null bs=512 skip=0 count=4096 bpt=4096 2>/dev/null
+echo 0 > $t/events/dmahba/enable
+grep -E 'io_map_transfer|dma_started|flush_dma|notification' $t/trace | sed 's/^ *//' | tail -12
+say "dmahba debugfs stats"
+cat /sys/kernel/debug/dmahba/*/stats
+say "rmmod dmahba softdma"
+rmmod dmahba
+rmmod softdma
+echo "done"
