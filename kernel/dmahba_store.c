@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmahba_store.c - the thin RAM medium behind each logical unit.
+ *
+ * The medium is an xarray of pages indexed by page number. A page is
+ * allocated zeroed the first time a transfer writes into it and freed again
+ * when the whole page is unmapped or zeroed, so only written data costs
+ * memory and a medium larger than RAM works as long as it is not filled.
+ * Holes read as zeros through one shared zero page of our own, mapped for
+ * the DMA device once when the store is created.
+ *
+ * The store never moves SCSI data: dmahba_store_map() hands out DMA
+ * addresses of its pages, each pinned with a page reference until
+ * dmahba_store_unmap(). Page references are taken and the xarray is changed
+ * only under the xarray's lock, so a page erased by UNMAP while a transfer
+ * holds it stays alive until the transfer is unmapped.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+
+#include "dmahba_store.h"
+
+#define DMAHBA_STORE_GFP	(GFP_ATOMIC | __GFP_NOWARN)
+
+/* GET LBA STATUS granularity: look at no more pages than this per call */
+#define DMAHBA_STORE_RUN_SCAN	4096UL
+
+/**
+ * struct dmahba_store - one logical unit's medium
+ * @dma_dev: the device the pages are mapped for
+ * @size: medium size in bytes
+ * @pages: page index -> struct page; its lock (taken with interrupts
+ *	   disabled) serialises insertion, erasure and taking references
+ * @nr_pages: pages currently in @pages
+ * @zero_page: the page holes read from; never written
+ * @zero_dma: @zero_page mapped DMA_TO_DEVICE for @dma_dev
+ */
+struct dmahba_store {
+	struct device *dma_dev;
+	u64 size;
+	struct xarray pages;
+	atomic64_t nr_pages;
+	struct page *zero_page;
+	dma_addr_t zero_dma;
+};
+
+/**
+ * dmahba_store_create() - create an empty (all zeros) medium
+ * @dma_dev: the DMA controller's device the pages will be mapped for
+ * @size: medium size in bytes
+ *
+ * Context: process context, may sleep.
+ * Return: the store, or an ERR_PTR() (-EINVAL for a zero size, -ENOMEM).
+ */
+struct dmahba_store *dmahba_store_create(struct device *dma_dev, u64 size)
+{
+	struct dmahba_store *st;
+
+	if (!dma_dev || !size)
+		return ERR_PTR(-EINVAL);
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return ERR_PTR(-ENOMEM);
+
+	st->zero_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!st->zero_page)
+		goto err_free_store;
+	st->zero_dma = dma_map_page(dma_dev, st->zero_page, 0, PAGE_SIZE,
+				    DMA_TO_DEVICE);
+	if (dma_mapping_error(dma_dev, st->zero_dma))
+		goto err_free_zero_page;
+
+	st->dma_dev = dma_dev;
+	st->size = size;
+	xa_init_flags(&st->pages, XA_FLAGS_LOCK_IRQ);
+	atomic64_set(&st->nr_pages, 0);
+	return st;
+
+err_free_zero_page:
+	__free_page(st->zero_page);
+err_free_store:
+	kfree(st);
+	return ERR_PTR(-ENOMEM);
+}
+
+/**
+ * dmahba_store_destroy() - free a medium and everything it holds
+ * @st: the store, or NULL
+ *
+ * No transfer may hold a mapping of @st any more.
+ *
+ * Context: process context, may sleep.
+ */
+void dmahba_store_destroy(struct dmahba_store *st)
+{
+	struct page *page;
+	unsigned long idx;
+
+	if (!st)
+		return;
+	xa_for_each(&st->pages, idx, page)
+		put_page(page);
+	xa_destroy(&st->pages);
+	dma_unmap_page(st->dma_dev, st->zero_dma, PAGE_SIZE, DMA_TO_DEVICE);
+	__free_page(st->zero_page);
+	kfree(st);
+}
+
+/*
+ * Take a reference on the page at @idx. With @alloc, a hole gets a new
+ * zeroed page (a racing allocation of the same index wins or loses through
+ * the compare-exchange); without it, a hole returns NULL.
+ */
+static struct page *dmahba_store_get(struct dmahba_store *st,
+				     unsigned long idx, bool alloc)
+{
+	struct page *page, *new, *old;
+	unsigned long flags;
+
+	xa_lock_irqsave(&st->pages, flags);
+	page = xa_load(&st->pages, idx);
+	if (page)
+		get_page(page);
+	xa_unlock_irqrestore(&st->pages, flags);
+	if (page || !alloc)
+		return page;
+
+	new = alloc_page(DMAHBA_STORE_GFP | __GFP_ZERO);
+	if (!new)
+		return ERR_PTR(-ENOMEM);
+
+	xa_lock_irqsave(&st->pages, flags);
+	old = __xa_cmpxchg(&st->pages, idx, NULL, new, DMAHBA_STORE_GFP);
+	if (xa_is_err(old)) {
+		xa_unlock_irqrestore(&st->pages, flags);
+		__free_page(new);
+		return ERR_PTR(xa_err(old));
+	}
+	if (old) {
+		page = old;
+	} else {
+		page = new;
+		new = NULL;
+		atomic64_inc(&st->nr_pages);
+	}
+	get_page(page);
+	xa_unlock_irqrestore(&st->pages, flags);
+
+	if (new)
+		__free_page(new);
+	return page;
+}
+
+/**
+ * dmahba_store_map() - map the medium side of a transfer for DMA
+ * @st: the store
+ * @pos: byte position on the medium
+ * @len: bytes, > 0; @pos + @len must not pass the end of the medium
+ * @dir: DMA_TO_DEVICE when the medium is the source (a read: holes map the
+ *	 shared zero page), DMA_FROM_DEVICE or DMA_BIDIRECTIONAL when it is
+ *	 written (holes get new zeroed pages)
+ * @seg: array receiving one segment per page piece of [@pos, @pos + @len)
+ * @max_segs: entries in @seg
+ *
+ * Every page in a segment is pinned until dmahba_store_unmap().
+ *
+ * Context: any context; does not sleep.
+ * Return: the number of segments, -EINVAL for a range outside the medium,
+ * -E2BIG if more than @max_segs segments are needed, -ENOMEM when a page or
+ * a mapping cannot be had now (nothing is left mapped).
+ */
+int dmahba_store_map(struct dmahba_store *st, u64 pos, u32 len,
+		     enum dma_data_direction dir, struct dmahba_seg *seg,
+		     unsigned int max_segs)
+{
+	bool write = dir != DMA_TO_DEVICE;
+	unsigned int n, nsegs;
+	u32 off, chunk;
+	struct page *page;
+	int ret;
+
+	if (!len || pos > st->size || len > st->size - pos)
+		return -EINVAL;
+	nsegs = DIV_ROUND_UP(offset_in_page(pos) + (u64)len, PAGE_SIZE);
+	if (nsegs > max_segs)
+		return -E2BIG;
+
+	for (n = 0; n < nsegs; n++) {
+		off = offset_in_page(pos);
+		chunk = min_t(u32, len, PAGE_SIZE - off);
+		page = dmahba_store_get(st, pos >> PAGE_SHIFT, write);
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
+			goto err_unmap;
+		}
+		if (page) {
+			seg[n].addr = dma_map_page(st->dma_dev, page, off,
+						   chunk, dir);
+			if (dma_mapping_error(st->dma_dev, seg[n].addr)) {
+				put_page(page);
+				ret = -ENOMEM;
+				goto err_unmap;
+			}
+		} else {
+			seg[n].addr = st->zero_dma + off;
+		}
+		seg[n].len = chunk;
+		seg[n].page = page;
+		pos += chunk;
+		len -= chunk;
+	}
+	return nsegs;
+
+err_unmap:
+	dmahba_store_unmap(st, seg, n, dir);
+	return ret;
+}
+
+/**
+ * dmahba_store_unmap() - undo dmahba_store_map()
+ * @st: the store
+ * @seg: the segments dmahba_store_map() filled in
+ * @nsegs: its return value
+ * @dir: the direction given to dmahba_store_map()
+ *
+ * Context: any context; does not sleep.
+ */
+void dmahba_store_unmap(struct dmahba_store *st, struct dmahba_seg *seg,
+			unsigned int nsegs, enum dma_data_direction dir)
+{
+	unsigned int n;
+
+	for (n = 0; n < nsegs; n++) {
+		if (!seg[n].page)
+			continue;
+		dma_unmap_page(st->dma_dev, seg[n].addr, seg[n].len, dir);
+		put_page(seg[n].page);
+		seg[n].page = NULL;
+	}
+}
+
+/* Erase the page at @idx if present and drop the store's reference. */
+static void dmahba_store_drop(struct dmahba_store *st, unsigned long idx)
+{
+	struct page *page;
+	unsigned long flags;
+
+	xa_lock_irqsave(&st->pages, flags);
+	page = __xa_erase(&st->pages, idx);
+	xa_unlock_irqrestore(&st->pages, flags);
+	if (page) {
+		atomic64_dec(&st->nr_pages);
+		put_page(page);
+	}
+}
+
+/* Zero part of the page at @idx, if it is present. */
+static void dmahba_store_clear(struct dmahba_store *st, unsigned long idx,
+			       u32 off, u32 len)
+{
+	struct page *page = dmahba_store_get(st, idx, false);
+
+	if (!page)
+		return;
+	memzero_page(page, off, len);
+	put_page(page);
+}
+
+/**
+ * dmahba_store_zero() - make a range read as zeros, giving memory back
+ * @st: the store
+ * @pos: byte position on the medium
+ * @len: bytes
+ *
+ * Pages wholly inside the range are freed (once no transfer holds them);
+ * the partial pages at its ends are cleared. Only present pages are
+ * visited, so the cost follows the memory in use, not the range.
+ *
+ * Context: any context; does not sleep.
+ * Return: 0, or -EINVAL for a range outside the medium.
+ */
+int dmahba_store_zero(struct dmahba_store *st, u64 pos, u64 len)
+{
+	u64 end = pos + len;
+	unsigned long first, last, idx;
+	u32 off;
+
+	if (pos > st->size || len > st->size - pos)
+		return -EINVAL;
+	if (!len)
+		return 0;
+
+	off = offset_in_page(pos);
+	if (off) {
+		u32 chunk = min_t(u64, len, PAGE_SIZE - off);
+
+		dmahba_store_clear(st, pos >> PAGE_SHIFT, off, chunk);
+		pos += chunk;
+	}
+	if (pos < end && offset_in_page(end) && (end & PAGE_MASK) >= pos) {
+		dmahba_store_clear(st, end >> PAGE_SHIFT, 0,
+				   offset_in_page(end));
+		end &= PAGE_MASK;
+	}
+	if (pos >= end)
+		return 0;
+
+	first = pos >> PAGE_SHIFT;
+	last = (end >> PAGE_SHIFT) - 1;
+	idx = first;
+	while (xa_find(&st->pages, &idx, last, XA_PRESENT)) {
+		dmahba_store_drop(st, idx);
+		if (idx == last)
+			break;
+		idx++;
+	}
+	return 0;
+}
+
+/**
+ * dmahba_store_compare() - compare the medium with a buffer
+ * @st: the store
+ * @pos: byte position on the medium
+ * @buf: the data to compare with
+ * @len: bytes
+ *
+ * A CPU comparison (no SCSI data is moved): holes compare as zeros.
+ *
+ * Context: any context; does not sleep.
+ * Return: -1 if the range equals @buf (or lies outside the medium, which
+ * the caller has ruled out), else the offset of the first differing byte.
+ */
+s64 dmahba_store_compare(struct dmahba_store *st, u64 pos, const void *buf,
+			 u32 len)
+{
+	const u8 *p = buf;
+	u32 done = 0;
+
+	if (pos > st->size || len > st->size - pos)
+		return -1;
+
+	while (done < len) {
+		u32 off = offset_in_page(pos + done);
+		u32 chunk = min_t(u32, len - done, PAGE_SIZE - off);
+		struct page *page = dmahba_store_get(st, (pos + done) >>
+						     PAGE_SHIFT, false);
+		const u8 *diff = NULL;
+		const u8 *m;
+		u32 i;
+
+		if (!page) {
+			diff = memchr_inv(p + done, 0, chunk);
+		} else {
+			m = kmap_local_page(page);
+			if (memcmp(p + done, m + off, chunk)) {
+				for (i = 0; p[done + i] == m[off + i]; i++)
+					;
+				diff = p + done + i;
+			}
+			kunmap_local(m);
+			put_page(page);
+		}
+		if (diff)
+			return diff - p;
+		done += chunk;
+	}
+	return -1;
+}
+
+/**
+ * dmahba_store_mapped() - provisioning state of the medium at a position
+ * @st: the store
+ * @pos: byte position on the medium
+ * @len: bytes to look at from @pos
+ * @run: set to the length from @pos (at most @len, at least one byte) of
+ *	 the run in the same state; a long mapped run may be reported in
+ *	 pieces
+ *
+ * The state is tracked per page: a byte is mapped when its page holds
+ * memory.
+ *
+ * Context: any context; does not sleep.
+ * Return: true if @pos is backed by memory, false if it is a hole.
+ */
+bool dmahba_store_mapped(struct dmahba_store *st, u64 pos, u64 len,
+			 u64 *run)
+{
+	unsigned long idx = pos >> PAGE_SHIFT;
+	unsigned long last, next;
+	bool mapped;
+	u64 end;
+
+	if (!len || pos >= st->size) {
+		*run = len ? len : 1;
+		return false;
+	}
+	len = min(len, st->size - pos);
+	last = (pos + len - 1) >> PAGE_SHIFT;
+
+	next = idx;
+	mapped = xa_find(&st->pages, &next, last, XA_PRESENT) && next == idx;
+	if (!mapped) {
+		/* a hole runs to the next present page or the end */
+		next = idx;
+		if (xa_find(&st->pages, &next, last, XA_PRESENT))
+			end = (u64)next << PAGE_SHIFT;
+		else
+			end = pos + len;
+	} else {
+		/* a mapped run: walk present pages while they are adjacent */
+		XA_STATE(xas, &st->pages, idx);
+		unsigned long limit = min(last, idx + DMAHBA_STORE_RUN_SCAN - 1);
+		struct page *page;
+
+		next = idx;
+		rcu_read_lock();
+		xas_for_each(&xas, page, limit) {
+			if (xas_retry(&xas, page))
+				continue;
+			if (xas.xa_index != next)
+				break;
+			next++;
+		}
+		rcu_read_unlock();
+		end = (u64)max(next, idx + 1) << PAGE_SHIFT;
+	}
+	*run = min(end, pos + len) - pos;
+	return mapped;
+}
+
+/**
+ * dmahba_store_pages() - pages of memory the medium holds now
+ * @st: the store
+ *
+ * Context: any context.
+ * Return: the number of allocated pages.
+ */
+u64 dmahba_store_pages(const struct dmahba_store *st)
+{
+	return atomic64_read(&st->nr_pages);
+}
