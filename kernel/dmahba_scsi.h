@@ -62,6 +62,8 @@ struct dmahba_xfer {
  * @max_xfer_blocks: largest transfer the host accepts, in blocks (VPD B0)
  * @host_no: SCSI host number (for identifiers)
  * @lun: logical unit number
+ * @nr_luns: logical units of the host, numbered 0 to @nr_luns - 1
+ *	     (REPORT LUNS lists them all)
  */
 struct dmahba_lu_params {
 	struct device *dma_dev;
@@ -70,6 +72,7 @@ struct dmahba_lu_params {
 	u32 max_xfer_blocks;
 	u32 host_no;
 	u64 lun;
+	u32 nr_luns;
 };
 
 struct dmahba_lu;

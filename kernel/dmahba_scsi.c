@@ -1,0 +1,901 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmahba_scsi.c - SCSI target emulation of the mock disk: command dispatch,
+ * sense data, the data-phase state machine and the block commands (SBC).
+ * The primary commands' responses (INQUIRY, mode pages, ...) are built in
+ * dmahba_spc.c.
+ *
+ * dmahba_scsi_start() looks the command up in dmahba_scsi_ops[], which gives
+ * its CDB length, the CDB bits it uses (anything else set is an invalid
+ * field; REPORT SUPPORTED OPERATION CODES reports the same masks) and
+ * whether it is exempt from unit attention or needs a started medium.
+ * The emulation never moves SCSI data itself: a data phase is described in
+ * sc->xfer and the HBA moves it by DMA, then calls dmahba_scsi_xfer_done(),
+ * where sc->priv.step says what the phase was for.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/err.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <scsi/scsi.h>
+#include <scsi/scsi_cmnd.h>
+#include <scsi/scsi_common.h>
+#include <scsi/scsi_proto.h>
+
+#include "compat.h"
+#include "dmahba_spc.h"
+#include "dmahba_store.h"
+
+#define DMAHBA_SCSI_GFP		(GFP_ATOMIC | __GFP_NOWARN)
+
+static inline u32 dmahba_scsi_bs(const struct dmahba_lu *lu)
+{
+	return lu->p.block_size;
+}
+
+static void dmahba_scsi_set_resid(struct dmahba_scsi_cmd *sc)
+{
+	scsi_set_resid(sc->scmd, scsi_bufflen(sc->scmd) - sc->priv.moved);
+}
+
+/**
+ * dmahba_scsi_sense() - finish a command with CHECK CONDITION
+ * @sc: the command
+ * @key: sense key
+ * @asc: additional sense code
+ * @ascq: additional sense code qualifier
+ *
+ * The sense data is in descriptor format when the control mode page's
+ * D_SENSE bit is set, else in fixed format.
+ *
+ * Context: any context; does not sleep.
+ * Return: DMAHBA_SCSI_DONE.
+ */
+enum dmahba_scsi_ret dmahba_scsi_sense(struct dmahba_scsi_cmd *sc, u8 key,
+				       u8 asc, u8 ascq)
+{
+	struct scsi_cmnd *scmd = sc->scmd;
+
+	memset(scmd->sense_buffer, 0, SCSI_SENSE_BUFFERSIZE);
+	scsi_build_sense(scmd, READ_ONCE(sc->lu->d_sense), key, asc, ascq);
+	dmahba_scsi_set_resid(sc);
+	return DMAHBA_SCSI_DONE;
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_bad_field(struct dmahba_scsi_cmd *sc,
+						  bool cdb, u16 byte, u8 bit)
+{
+	dmahba_scsi_sense(sc, ILLEGAL_REQUEST, cdb ? DMAHBA_ASC_INVALID_CDB :
+			  DMAHBA_ASC_INVALID_PARAM, 0);
+	scsi_set_sense_field_pointer(sc->scmd->sense_buffer,
+				     SCSI_SENSE_BUFFERSIZE, byte, bit, cdb);
+	return DMAHBA_SCSI_DONE;
+}
+
+/**
+ * dmahba_scsi_bad_cdb() - finish with ILLEGAL REQUEST, INVALID FIELD IN CDB
+ * @sc: the command
+ * @byte: CDB byte of the field in error
+ * @bit: its most significant bit in error (0-7)
+ *
+ * Context: any context; does not sleep.
+ * Return: DMAHBA_SCSI_DONE.
+ */
+enum dmahba_scsi_ret dmahba_scsi_bad_cdb(struct dmahba_scsi_cmd *sc,
+					 u16 byte, u8 bit)
+{
+	return dmahba_scsi_bad_field(sc, true, byte, bit);
+}
+
+/**
+ * dmahba_scsi_bad_param() - finish with ILLEGAL REQUEST, INVALID FIELD IN
+ *			     PARAMETER LIST
+ * @sc: the command
+ * @byte: byte of the field in error in the parameter list
+ * @bit: its most significant bit in error (0-7)
+ *
+ * Context: any context; does not sleep.
+ * Return: DMAHBA_SCSI_DONE.
+ */
+enum dmahba_scsi_ret dmahba_scsi_bad_param(struct dmahba_scsi_cmd *sc,
+					   u16 byte, u8 bit)
+{
+	return dmahba_scsi_bad_field(sc, false, byte, bit);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_miscompare(struct dmahba_scsi_cmd *sc,
+						   u64 offset)
+{
+	dmahba_scsi_sense(sc, MISCOMPARE, DMAHBA_ASC_MISCOMPARE, 0);
+	scsi_set_sense_information(sc->scmd->sense_buffer,
+				   SCSI_SENSE_BUFFERSIZE, offset);
+	return DMAHBA_SCSI_DONE;
+}
+
+/**
+ * dmahba_scsi_good() - finish a command with GOOD status
+ * @sc: the command
+ *
+ * The residue is the part of the data buffer no phase has covered.
+ *
+ * Context: any context; does not sleep.
+ * Return: DMAHBA_SCSI_DONE.
+ */
+enum dmahba_scsi_ret dmahba_scsi_good(struct dmahba_scsi_cmd *sc)
+{
+	sc->scmd->result = SAM_STAT_GOOD;
+	dmahba_scsi_set_resid(sc);
+	return DMAHBA_SCSI_DONE;
+}
+
+/**
+ * dmahba_scsi_alloc() - allocate the command's emulation buffer
+ * @sc: the command (it has no buffer yet)
+ * @len: bytes, > 0
+ *
+ * The buffer is zeroed, so a response built in it has no undefined byte,
+ * and is freed by dmahba_scsi_end().
+ *
+ * Context: any context; does not sleep.
+ * Return: the buffer, or NULL (the caller answers DMAHBA_SCSI_BUSY).
+ */
+void *dmahba_scsi_alloc(struct dmahba_scsi_cmd *sc, u32 len)
+{
+	sc->priv.buf = kzalloc(len, DMAHBA_SCSI_GFP);
+	sc->priv.buf_len = sc->priv.buf ? len : 0;
+	return sc->priv.buf;
+}
+
+/*
+ * Describe one data phase for the HBA. The host buffer must have been
+ * set up in the phase's direction: moving data into a buffer the
+ * submitter gave for reading only (or the reverse) is refused.
+ */
+static enum dmahba_scsi_ret dmahba_scsi_phase(struct dmahba_scsi_cmd *sc,
+					      enum dmahba_xfer_kind kind,
+					      u32 buf_off, u32 len, u64 pos,
+					      enum dmahba_scsi_step step)
+{
+	struct scsi_cmnd *scmd = sc->scmd;
+	bool in = kind == DMAHBA_XFER_STORE_IN || kind == DMAHBA_XFER_BUF_IN;
+	bool buf = kind == DMAHBA_XFER_BUF_IN || kind == DMAHBA_XFER_BUF_OUT;
+	enum dma_data_direction dir = scmd->sc_data_direction;
+	u32 bufflen = scsi_bufflen(scmd);
+
+	if ((dir != DMA_BIDIRECTIONAL &&
+	     dir != (in ? DMA_FROM_DEVICE : DMA_TO_DEVICE)) ||
+	    WARN_ON_ONCE(!len || buf_off > bufflen || len > bufflen - buf_off ||
+			 (buf && len > sc->priv.buf_len))) {
+		scmd->result = 0;
+		set_host_byte(scmd, DID_ERROR);
+		dmahba_scsi_set_resid(sc);
+		return DMAHBA_SCSI_DONE;
+	}
+	sc->xfer.kind = kind;
+	sc->xfer.buf_off = buf_off;
+	sc->xfer.len = len;
+	sc->xfer.pos = pos;
+	sc->xfer.buf = buf ? sc->priv.buf : NULL;
+	sc->priv.step = step;
+	return DMAHBA_SCSI_XFER;
+}
+
+/**
+ * dmahba_scsi_data_in() - return a response built in the emulation buffer
+ * @sc: the command
+ * @resp_len: length of the response
+ * @alloc_len: the CDB's allocation length
+ *
+ * Moves min(@resp_len, @alloc_len, data buffer length) bytes, or finishes
+ * at once when that is zero.
+ *
+ * Context: any context; does not sleep.
+ * Return: DMAHBA_SCSI_XFER, or DMAHBA_SCSI_DONE.
+ */
+enum dmahba_scsi_ret dmahba_scsi_data_in(struct dmahba_scsi_cmd *sc,
+					 u32 resp_len, u32 alloc_len)
+{
+	u32 len = min3(resp_len, alloc_len, scsi_bufflen(sc->scmd));
+
+	if (!len)
+		return dmahba_scsi_good(sc);
+	return dmahba_scsi_phase(sc, DMAHBA_XFER_BUF_IN, 0, len, 0,
+				 DMAHBA_STEP_FINISH);
+}
+
+/**
+ * dmahba_scsi_data_out() - fetch a parameter list into the emulation buffer
+ * @sc: the command; its buffer holds at least @len bytes
+ * @len: bytes, > 0, at most the data buffer length
+ * @step: what to do once it has arrived
+ *
+ * Context: any context; does not sleep.
+ * Return: DMAHBA_SCSI_XFER, or DMAHBA_SCSI_DONE on a host-side error.
+ */
+enum dmahba_scsi_ret dmahba_scsi_data_out(struct dmahba_scsi_cmd *sc,
+					  u32 len, enum dmahba_scsi_step step)
+{
+	return dmahba_scsi_phase(sc, DMAHBA_XFER_BUF_OUT, 0, len, 0, step);
+}
+
+/* LBA range check: the range [lba, lba + n) must lie on the medium. */
+static bool dmahba_scsi_in_range(const struct dmahba_lu *lu, u64 lba, u64 n)
+{
+	return lba < lu->nr_blocks && n <= lu->nr_blocks - lba;
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_lba_range(struct dmahba_scsi_cmd *sc)
+{
+	return dmahba_scsi_sense(sc, ILLEGAL_REQUEST, DMAHBA_ASC_LBA_RANGE, 0);
+}
+
+/*
+ * LBA and transfer length of the 10- and 16-byte block commands that share
+ * the READ(10)/READ(16) layout; @len_byte is the length field's offset.
+ */
+static void dmahba_scsi_lba_len(const u8 *cdb, u64 *lba, u32 *n,
+				u16 *len_byte)
+{
+	switch (scsi_command_size(cdb)) {
+	case 6:
+		*lba = get_unaligned_be24(&cdb[1]) & 0x1fffff;
+		*n = cdb[4] ? cdb[4] : 256;
+		*len_byte = 4;
+		break;
+	case 10:
+		*lba = get_unaligned_be32(&cdb[2]);
+		*n = get_unaligned_be16(&cdb[7]);
+		*len_byte = 7;
+		break;
+	case 12:
+		*lba = get_unaligned_be32(&cdb[2]);
+		*n = get_unaligned_be32(&cdb[6]);
+		*len_byte = 6;
+		break;
+	default:
+		*lba = get_unaligned_be64(&cdb[2]);
+		*n = get_unaligned_be32(&cdb[10]);
+		*len_byte = 10;
+		break;
+	}
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_tur(struct dmahba_scsi_cmd *sc)
+{
+	return dmahba_scsi_good(sc);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_start_stop(struct dmahba_scsi_cmd *sc)
+{
+	const u8 *cdb = sc->scmd->cmnd;
+	struct dmahba_lu *lu = sc->lu;
+	unsigned long flags;
+
+	switch (cdb[4] >> 4) {
+	case 0x0:	/* START_VALID: the START bit decides */
+		spin_lock_irqsave(&lu->lock, flags);
+		lu->stopped = !(cdb[4] & 0x01);
+		spin_unlock_irqrestore(&lu->lock, flags);
+		break;
+	case 0x1:	/* ACTIVE, IDLE, STANDBY, LU_CONTROL, FORCE_*: no-ops */
+	case 0x2:
+	case 0x3:
+	case 0x7:
+	case 0xa:
+	case 0xb:
+		break;
+	default:
+		return dmahba_scsi_bad_cdb(sc, 4, 7);
+	}
+	return dmahba_scsi_good(sc);
+}
+
+/* READ and WRITE 6/10/12/16, WRITE AND VERIFY 10/16 */
+static enum dmahba_scsi_ret dmahba_scsi_rw(struct dmahba_scsi_cmd *sc)
+{
+	const u8 *cdb = sc->scmd->cmnd;
+	struct dmahba_lu *lu = sc->lu;
+	u32 max = lu->p.max_xfer_blocks ? lu->p.max_xfer_blocks : U32_MAX;
+	bool in;
+	u16 len_byte;
+	u64 lba;
+	u32 n;
+
+	switch (cdb[0]) {
+	case READ_6:
+	case READ_10:
+	case READ_12:
+	case READ_16:
+		in = true;
+		break;
+	case WRITE_VERIFY:
+	case WRITE_VERIFY_16:
+		if (cdb[1] & 0x04)	/* BYTCHK 10b and 11b: reserved */
+			return dmahba_scsi_bad_cdb(sc, 1, 2);
+		fallthrough;
+	default:
+		in = false;
+		break;
+	}
+	dmahba_scsi_lba_len(cdb, &lba, &n, &len_byte);
+	if (n > max)
+		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
+	if (!dmahba_scsi_in_range(lu, lba, n))
+		return dmahba_scsi_lba_range(sc);
+	if (!n)
+		return dmahba_scsi_good(sc);
+	if ((u64)n * dmahba_scsi_bs(lu) > scsi_bufflen(sc->scmd))
+		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
+	sc->priv.lba = lba;
+	sc->priv.nblocks = n;
+	return dmahba_scsi_phase(sc, in ? DMAHBA_XFER_STORE_IN :
+				 DMAHBA_XFER_STORE_OUT, 0,
+				 n * dmahba_scsi_bs(lu),
+				 lba * dmahba_scsi_bs(lu), DMAHBA_STEP_FINISH);
+}
+
+/* VERIFY 10/16: BYTCHK 00b checks the range, 01b and 11b compare data */
+static enum dmahba_scsi_ret dmahba_scsi_verify(struct dmahba_scsi_cmd *sc)
+{
+	const u8 *cdb = sc->scmd->cmnd;
+	struct dmahba_lu *lu = sc->lu;
+	u32 max = lu->p.max_xfer_blocks ? lu->p.max_xfer_blocks : U32_MAX;
+	u32 bs = dmahba_scsi_bs(lu);
+	u8 bytchk = (cdb[1] >> 1) & 0x3;
+	u16 len_byte;
+	u64 lba, total;
+	u32 n, chunk;
+
+	dmahba_scsi_lba_len(cdb, &lba, &n, &len_byte);
+	if (bytchk == 2)
+		return dmahba_scsi_bad_cdb(sc, 1, 2);
+	if ((bytchk == 1 && n > max) ||
+	    (bytchk == 3 && n > DMAHBA_SCSI_MAX_WS_BLOCKS))
+		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
+	if (!dmahba_scsi_in_range(lu, lba, n))
+		return dmahba_scsi_lba_range(sc);
+	if (!n || !bytchk)
+		return dmahba_scsi_good(sc);
+
+	total = bytchk == 1 ? (u64)n * bs : bs;
+	if (total > scsi_bufflen(sc->scmd))
+		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
+	chunk = min_t(u64, total, max(DMAHBA_SCSI_VERIFY_CHUNK, bs));
+	if (!dmahba_scsi_alloc(sc, chunk))
+		return DMAHBA_SCSI_BUSY;
+	sc->priv.lba = lba;
+	sc->priv.nblocks = n;
+	return dmahba_scsi_data_out(sc, chunk, bytchk == 1 ?
+				    DMAHBA_STEP_VERIFY :
+				    DMAHBA_STEP_VERIFY_ONE);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_verify_done(struct dmahba_scsi_cmd *sc)
+{
+	struct dmahba_lu *lu = sc->lu;
+	u32 bs = dmahba_scsi_bs(lu);
+	u64 pos = sc->priv.lba * bs;
+	u64 total = (u64)sc->priv.nblocks * bs;
+	u32 done = sc->xfer.buf_off;
+	s64 diff;
+	u32 i;
+
+	if (sc->priv.step == DMAHBA_STEP_VERIFY_ONE) {
+		for (i = 0; i < sc->priv.nblocks; i++) {
+			diff = dmahba_store_compare(lu->store, pos + (u64)i * bs,
+						    sc->priv.buf, bs);
+			if (diff >= 0)
+				return dmahba_scsi_miscompare(sc,
+							      (u64)i * bs +
+							      diff);
+		}
+		return dmahba_scsi_good(sc);
+	}
+
+	diff = dmahba_store_compare(lu->store, pos + done, sc->priv.buf,
+				    sc->xfer.len);
+	if (diff >= 0)
+		return dmahba_scsi_miscompare(sc, done + diff);
+	done += sc->xfer.len;
+	if (done >= total)
+		return dmahba_scsi_good(sc);
+	return dmahba_scsi_phase(sc, DMAHBA_XFER_BUF_OUT, done,
+				 min_t(u64, total - done, sc->priv.buf_len), 0,
+				 DMAHBA_STEP_VERIFY);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_sync_cache(struct dmahba_scsi_cmd *sc)
+{
+	u16 len_byte;
+	u64 lba;
+	u32 n;
+
+	/* the medium is RAM: a write is stable once its transfer is done */
+	dmahba_scsi_lba_len(sc->scmd->cmnd, &lba, &n, &len_byte);
+	if (!dmahba_scsi_in_range(sc->lu, lba, n))
+		return dmahba_scsi_lba_range(sc);
+	return dmahba_scsi_good(sc);
+}
+
+/* WRITE SAME 10/16: a zero block (or NDOB) deallocates, else one write per block */
+static enum dmahba_scsi_ret dmahba_scsi_write_same(struct dmahba_scsi_cmd *sc)
+{
+	const u8 *cdb = sc->scmd->cmnd;
+	struct dmahba_lu *lu = sc->lu;
+	u32 bs = dmahba_scsi_bs(lu);
+	u16 len_byte;
+	u64 lba;
+	u32 n;
+
+	dmahba_scsi_lba_len(cdb, &lba, &n, &len_byte);
+	if (!n || n > DMAHBA_SCSI_MAX_WS_BLOCKS)	/* WSNZ=1 in VPD B0 */
+		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
+	if (!dmahba_scsi_in_range(lu, lba, n))
+		return dmahba_scsi_lba_range(sc);
+	if (cdb[0] == WRITE_SAME_16 && (cdb[1] & 0x01)) {	/* NDOB */
+		dmahba_store_zero(lu->store, lba * bs, (u64)n * bs);
+		return dmahba_scsi_good(sc);
+	}
+	if (bs > scsi_bufflen(sc->scmd))
+		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
+	if (!dmahba_scsi_alloc(sc, bs))
+		return DMAHBA_SCSI_BUSY;
+	sc->priv.lba = lba;
+	sc->priv.nblocks = n;
+	return dmahba_scsi_data_out(sc, bs, DMAHBA_STEP_WS_DATA);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_write_same_done(struct dmahba_scsi_cmd *sc)
+{
+	struct dmahba_lu *lu = sc->lu;
+	u32 bs = dmahba_scsi_bs(lu);
+
+	if (sc->priv.step == DMAHBA_STEP_WS_DATA) {
+		if (!memchr_inv(sc->priv.buf, 0, bs)) {
+			dmahba_store_zero(lu->store, sc->priv.lba * bs,
+					  (u64)sc->priv.nblocks * bs);
+			return dmahba_scsi_good(sc);
+		}
+	} else {
+		sc->priv.lba++;
+		if (!--sc->priv.nblocks)
+			return dmahba_scsi_good(sc);
+	}
+	return dmahba_scsi_phase(sc, DMAHBA_XFER_STORE_OUT, 0, bs,
+				 sc->priv.lba * bs, DMAHBA_STEP_WS_WRITE);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_caw(struct dmahba_scsi_cmd *sc)
+{
+	const u8 *cdb = sc->scmd->cmnd;
+	struct dmahba_lu *lu = sc->lu;
+	u32 bs = dmahba_scsi_bs(lu);
+	u64 lba = get_unaligned_be64(&cdb[2]);
+	u32 n = cdb[13];
+
+	if (n > DMAHBA_SCSI_MAX_CAW_BYTES / bs)
+		return dmahba_scsi_bad_cdb(sc, 13, 7);
+	if (!dmahba_scsi_in_range(lu, lba, n))
+		return dmahba_scsi_lba_range(sc);
+	if (!n)
+		return dmahba_scsi_good(sc);
+	if (2ULL * n * bs > scsi_bufflen(sc->scmd))
+		return dmahba_scsi_bad_cdb(sc, 13, 7);
+	if (!dmahba_scsi_alloc(sc, n * bs))
+		return DMAHBA_SCSI_BUSY;
+	sc->priv.lba = lba;
+	sc->priv.nblocks = n;
+	return dmahba_scsi_data_out(sc, n * bs, DMAHBA_STEP_CAW);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_caw_done(struct dmahba_scsi_cmd *sc)
+{
+	struct dmahba_lu *lu = sc->lu;
+	u32 half = sc->priv.nblocks * dmahba_scsi_bs(lu);
+	u64 pos = sc->priv.lba * dmahba_scsi_bs(lu);
+	s64 diff;
+
+	diff = dmahba_store_compare(lu->store, pos, sc->priv.buf, half);
+	if (diff >= 0)
+		return dmahba_scsi_miscompare(sc, diff);
+	return dmahba_scsi_phase(sc, DMAHBA_XFER_STORE_OUT, half, half, pos,
+				 DMAHBA_STEP_FINISH);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_unmap(struct dmahba_scsi_cmd *sc)
+{
+	u32 plen = get_unaligned_be16(&sc->scmd->cmnd[7]);
+	u32 len = min(plen, DMAHBA_SCSI_MAX_PARAM);
+
+	if (!plen)
+		return dmahba_scsi_good(sc);
+	if (plen < 8)
+		return dmahba_scsi_sense(sc, ILLEGAL_REQUEST,
+					 DMAHBA_ASC_PARAM_LIST_LEN, 0);
+	if (plen > scsi_bufflen(sc->scmd))
+		return dmahba_scsi_bad_cdb(sc, 7, 7);
+	if (!dmahba_scsi_alloc(sc, len))
+		return DMAHBA_SCSI_BUSY;
+	return dmahba_scsi_data_out(sc, len, DMAHBA_STEP_UNMAP);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_unmap_done(struct dmahba_scsi_cmd *sc)
+{
+	struct dmahba_lu *lu = sc->lu;
+	u32 bs = dmahba_scsi_bs(lu);
+	const u8 *b = sc->priv.buf;
+	u32 bddl = get_unaligned_be16(&b[2]);
+	u32 i, nd, cnt;
+	u64 lba, total = 0;
+
+	if (8 + bddl > sc->xfer.len)
+		return dmahba_scsi_sense(sc, ILLEGAL_REQUEST,
+					 DMAHBA_ASC_PARAM_LIST_LEN, 0);
+	if (bddl % 16)
+		return dmahba_scsi_bad_param(sc, 2, 7);
+	nd = bddl / 16;
+	if (nd > DMAHBA_SCSI_MAX_UNMAP_DESC)
+		return dmahba_scsi_bad_param(sc, 2, 7);
+
+	/* check every descriptor before unmapping anything */
+	for (i = 0; i < nd; i++) {
+		lba = get_unaligned_be64(&b[8 + 16 * i]);
+		cnt = get_unaligned_be32(&b[8 + 16 * i + 8]);
+		if (!dmahba_scsi_in_range(lu, lba, cnt))
+			return dmahba_scsi_lba_range(sc);
+		total += cnt;
+		if (total > DMAHBA_SCSI_MAX_UNMAP_BLOCKS)
+			return dmahba_scsi_bad_param(sc, 8 + 16 * i + 8, 7);
+	}
+	for (i = 0; i < nd; i++) {
+		lba = get_unaligned_be64(&b[8 + 16 * i]);
+		cnt = get_unaligned_be32(&b[8 + 16 * i + 8]);
+		dmahba_store_zero(lu->store, lba * bs, (u64)cnt * bs);
+	}
+	return dmahba_scsi_good(sc);
+}
+
+static enum dmahba_scsi_ret dmahba_scsi_no_op(struct dmahba_scsi_cmd *sc)
+{
+	return dmahba_scsi_good(sc);
+}
+
+#define CTL	0xc0	/* control byte: the vendor-specific bits only */
+
+/* sorted by operation code */
+const struct dmahba_scsi_op dmahba_scsi_ops[] = {
+	{ TEST_UNIT_READY, 0, DMAHBA_OP_MEDIUM, 6,
+	  { TEST_UNIT_READY, 0, 0, 0, 0, CTL }, dmahba_scsi_tur },
+	{ REQUEST_SENSE, 0, DMAHBA_OP_NO_UA, 6,
+	  { REQUEST_SENSE, 0x01, 0, 0, 0xff, CTL }, dmahba_spc_request_sense },
+	{ READ_6, 0, DMAHBA_OP_MEDIUM, 6,
+	  { READ_6, 0x1f, 0xff, 0xff, 0xff, CTL }, dmahba_scsi_rw },
+	{ WRITE_6, 0, DMAHBA_OP_MEDIUM, 6,
+	  { WRITE_6, 0x1f, 0xff, 0xff, 0xff, CTL }, dmahba_scsi_rw },
+	{ INQUIRY, 0, DMAHBA_OP_NO_UA, 6,
+	  { INQUIRY, 0x01, 0xff, 0xff, 0xff, CTL }, dmahba_spc_inquiry },
+	{ MODE_SELECT, 0, 0, 6,
+	  { MODE_SELECT, 0x11, 0, 0, 0xff, CTL }, dmahba_spc_mode_select },
+	{ MODE_SENSE, 0, 0, 6,
+	  { MODE_SENSE, 0x08, 0xff, 0xff, 0xff, CTL }, dmahba_spc_mode_sense },
+	{ START_STOP, 0, 0, 6,
+	  { START_STOP, 0x01, 0, 0x0f, 0xf7, CTL }, dmahba_scsi_start_stop },
+	{ ALLOW_MEDIUM_REMOVAL, 0, 0, 6,
+	  { ALLOW_MEDIUM_REMOVAL, 0, 0, 0, 0x03, CTL }, dmahba_scsi_no_op },
+	{ READ_CAPACITY, 0, 0, 10,
+	  { READ_CAPACITY, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0x01, CTL },
+	  dmahba_spc_read_cap10 },
+	{ READ_10, 0, DMAHBA_OP_MEDIUM, 10,
+	  { READ_10, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
+	  dmahba_scsi_rw },
+	{ WRITE_10, 0, DMAHBA_OP_MEDIUM, 10,
+	  { WRITE_10, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
+	  dmahba_scsi_rw },
+	{ WRITE_VERIFY, 0, DMAHBA_OP_MEDIUM, 10,
+	  { WRITE_VERIFY, 0x16, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
+	  dmahba_scsi_rw },
+	{ VERIFY, 0, DMAHBA_OP_MEDIUM, 10,
+	  { VERIFY, 0x16, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
+	  dmahba_scsi_verify },
+	{ SYNCHRONIZE_CACHE, 0, DMAHBA_OP_MEDIUM, 10,
+	  { SYNCHRONIZE_CACHE, 0x06, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff,
+	    CTL }, dmahba_scsi_sync_cache },
+	{ WRITE_SAME, 0, DMAHBA_OP_MEDIUM, 10,
+	  { WRITE_SAME, 0x08, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
+	  dmahba_scsi_write_same },
+	{ UNMAP, 0, DMAHBA_OP_MEDIUM, 10,
+	  { UNMAP, 0, 0, 0, 0, 0, 0x3f, 0xff, 0xff, CTL }, dmahba_scsi_unmap },
+	{ MODE_SELECT_10, 0, 0, 10,
+	  { MODE_SELECT_10, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, CTL },
+	  dmahba_spc_mode_select },
+	{ MODE_SENSE_10, 0, 0, 10,
+	  { MODE_SENSE_10, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, CTL },
+	  dmahba_spc_mode_sense },
+	{ READ_16, 0, DMAHBA_OP_MEDIUM, 16,
+	  { READ_16, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_rw },
+	{ COMPARE_AND_WRITE, 0, DMAHBA_OP_MEDIUM, 16,
+	  { COMPARE_AND_WRITE, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0, 0, 0, 0xff, 0x3f, CTL }, dmahba_scsi_caw },
+	{ WRITE_16, 0, DMAHBA_OP_MEDIUM, 16,
+	  { WRITE_16, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_rw },
+	{ WRITE_VERIFY_16, 0, DMAHBA_OP_MEDIUM, 16,
+	  { WRITE_VERIFY_16, 0x16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_rw },
+	{ VERIFY_16, 0, DMAHBA_OP_MEDIUM, 16,
+	  { VERIFY_16, 0x16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_verify },
+	{ SYNCHRONIZE_CACHE_16, 0, DMAHBA_OP_MEDIUM, 16,
+	  { SYNCHRONIZE_CACHE_16, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, CTL },
+	  dmahba_scsi_sync_cache },
+	{ WRITE_SAME_16, 0, DMAHBA_OP_MEDIUM, 16,
+	  { WRITE_SAME_16, 0x09, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_write_same },
+	{ SERVICE_ACTION_IN_16, SAI_READ_CAPACITY_16, DMAHBA_OP_SA, 16,
+	  { SERVICE_ACTION_IN_16, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, CTL },
+	  dmahba_spc_read_cap16 },
+	{ SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS,
+	  DMAHBA_OP_SA | DMAHBA_OP_MEDIUM, 16,
+	  { SERVICE_ACTION_IN_16, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, CTL },
+	  dmahba_spc_lba_status },
+	{ REPORT_LUNS, 0, DMAHBA_OP_NO_UA, 12,
+	  { REPORT_LUNS, 0, 0xff, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL },
+	  dmahba_spc_report_luns },
+	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, DMAHBA_OP_SA, 12,
+	  { MAINTENANCE_IN, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0, CTL }, dmahba_spc_rsoc },
+	{ READ_12, 0, DMAHBA_OP_MEDIUM, 12,
+	  { READ_12, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f,
+	    CTL }, dmahba_scsi_rw },
+	{ WRITE_12, 0, DMAHBA_OP_MEDIUM, 12,
+	  { WRITE_12, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0x3f, CTL }, dmahba_scsi_rw },
+};
+
+const unsigned int dmahba_scsi_nr_ops = ARRAY_SIZE(dmahba_scsi_ops);
+
+#undef CTL
+
+/**
+ * dmahba_scsi_find() - look a command up in dmahba_scsi_ops[]
+ * @opcode: operation code
+ * @sa: service action (ignored for an opcode without service actions)
+ * @known: set to whether @opcode itself is supported
+ *
+ * Context: any context.
+ * Return: the entry, or NULL.
+ */
+const struct dmahba_scsi_op *dmahba_scsi_find(u8 opcode, u16 sa, bool *known)
+{
+	const struct dmahba_scsi_op *op;
+
+	*known = false;
+	for (op = dmahba_scsi_ops;
+	     op < dmahba_scsi_ops + ARRAY_SIZE(dmahba_scsi_ops); op++) {
+		if (op->opcode != opcode)
+			continue;
+		*known = true;
+		if (!(op->flags & DMAHBA_OP_SA) || op->sa == sa)
+			return op;
+	}
+	return NULL;
+}
+
+/**
+ * dmahba_scsi_start() - start a command
+ * @sc: the command's emulation state (in the midlayer's per-command area)
+ * @lu: the logical unit addressed
+ * @scmd: the command
+ *
+ * Checks, in this order: a pending unit attention (except for INQUIRY,
+ * REPORT LUNS and REQUEST SENSE), the operation code, CDB bits the command
+ * does not use, a stopped medium; then runs the command.
+ *
+ * Context: atomic (under the HBA's queue lock); does not sleep.
+ * Return: DMAHBA_SCSI_DONE with status, sense and residue set;
+ * DMAHBA_SCSI_XFER with @sc->xfer describing the first data phase; or
+ * DMAHBA_SCSI_BUSY (out of memory, nothing changed: retry later).
+ */
+enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
+				       struct dmahba_lu *lu,
+				       struct scsi_cmnd *scmd)
+{
+	const u8 *cdb = scmd->cmnd;
+	const struct dmahba_scsi_op *op;
+	enum dmahba_scsi_ret ret;
+	unsigned long flags;
+	bool known, ua = false;
+	u8 bad;
+	u16 i;
+
+	sc->scmd = scmd;
+	sc->lu = lu;
+	memset(&sc->xfer, 0, sizeof(sc->xfer));
+	memset(&sc->priv, 0, sizeof(sc->priv));
+
+	op = dmahba_scsi_find(cdb[0], cdb[1] & 0x1f, &known);
+	if (!op || !(op->flags & DMAHBA_OP_NO_UA)) {
+		spin_lock_irqsave(&lu->lock, flags);
+		ua = lu->ua_reset;
+		lu->ua_reset = false;
+		spin_unlock_irqrestore(&lu->lock, flags);
+	}
+	if (ua)
+		return dmahba_scsi_sense(sc, UNIT_ATTENTION, DMAHBA_ASC_RESET, 0);
+	if (!op && known)	/* unsupported service action */
+		return dmahba_scsi_bad_cdb(sc, 1, 4);
+	if (!op)
+		return dmahba_scsi_sense(sc, ILLEGAL_REQUEST,
+					 DMAHBA_ASC_INVALID_OPCODE, 0);
+	if (scmd->cmd_len < op->len)
+		return dmahba_scsi_bad_cdb(sc, 0, 7);
+	for (i = 1; i < op->len; i++) {
+		bad = cdb[i] & ~op->mask[i];
+		if (bad)
+			return dmahba_scsi_bad_cdb(sc, i, fls(bad) - 1);
+	}
+	if ((op->flags & DMAHBA_OP_MEDIUM) && READ_ONCE(lu->stopped))
+		return dmahba_scsi_sense(sc, NOT_READY, DMAHBA_ASC_NOT_READY,
+					 0x02);
+	ret = op->fn(sc);
+	if (ret == DMAHBA_SCSI_BUSY)
+		dmahba_scsi_end(sc);
+	return ret;
+}
+
+/**
+ * dmahba_scsi_xfer_done() - the current data phase has been moved
+ * @sc: the command
+ *
+ * Context: atomic (under the HBA's queue lock); does not sleep.
+ * Return: DMAHBA_SCSI_XFER with @sc->xfer describing the next phase, or
+ * DMAHBA_SCSI_DONE with status, sense and residue set.
+ */
+enum dmahba_scsi_ret dmahba_scsi_xfer_done(struct dmahba_scsi_cmd *sc)
+{
+	u32 end = sc->xfer.buf_off + sc->xfer.len;
+
+	if (end > sc->priv.moved)
+		sc->priv.moved = end;
+
+	switch (sc->priv.step) {
+	case DMAHBA_STEP_FINISH:
+		return dmahba_scsi_good(sc);
+	case DMAHBA_STEP_MODE_SELECT:
+		return dmahba_spc_mode_select_done(sc);
+	case DMAHBA_STEP_UNMAP:
+		return dmahba_scsi_unmap_done(sc);
+	case DMAHBA_STEP_CAW:
+		return dmahba_scsi_caw_done(sc);
+	case DMAHBA_STEP_WS_DATA:
+	case DMAHBA_STEP_WS_WRITE:
+		return dmahba_scsi_write_same_done(sc);
+	case DMAHBA_STEP_VERIFY:
+	case DMAHBA_STEP_VERIFY_ONE:
+		return dmahba_scsi_verify_done(sc);
+	}
+	WARN_ON_ONCE(1);
+	return dmahba_scsi_sense(sc, HARDWARE_ERROR, 0x44, 0);	/* internal */
+}
+
+/**
+ * dmahba_scsi_xfer_failed() - the current data phase could not be moved
+ * @sc: the command
+ *
+ * Finishes the command with CHECK CONDITION, ABORTED COMMAND, DATA PHASE
+ * ERROR; the residue counts the phases that were moved.
+ *
+ * Context: atomic (under the HBA's queue lock); does not sleep.
+ */
+void dmahba_scsi_xfer_failed(struct dmahba_scsi_cmd *sc)
+{
+	dmahba_scsi_sense(sc, ABORTED_COMMAND, DMAHBA_ASC_DATA_PHASE, 0);
+}
+
+/**
+ * dmahba_scsi_end() - release what a command holds
+ * @sc: the command; may be called more than once
+ *
+ * Context: any context; does not sleep.
+ */
+void dmahba_scsi_end(struct dmahba_scsi_cmd *sc)
+{
+	kfree(sc->priv.buf);
+	sc->priv.buf = NULL;
+	sc->priv.buf_len = 0;
+}
+
+/**
+ * dmahba_scsi_lu_create() - create a logical unit and its (empty) medium
+ * @p: what it is made of
+ *
+ * The write cache is reported enabled, sense data in fixed format, and the
+ * first command finds no unit attention.
+ *
+ * Context: process context, may sleep.
+ * Return: the logical unit, or NULL (invalid parameters, which are
+ * reported, or no memory).
+ */
+struct dmahba_lu *dmahba_scsi_lu_create(const struct dmahba_lu_params *p)
+{
+	struct dmahba_lu *lu;
+	char serial[DMAHBA_SCSI_SERIAL_LEN + 1];
+
+	if (!p->dma_dev || (p->block_size != 512 && p->block_size != 4096) ||
+	    p->block_size > PAGE_SIZE || p->size < p->block_size ||
+	    p->size % p->block_size) {
+		pr_err("lun %llu: invalid medium: %llu bytes of %u-byte blocks\n",
+		       p->lun, p->size, p->block_size);
+		return NULL;
+	}
+
+	lu = kzalloc(sizeof(*lu), GFP_KERNEL);
+	if (!lu)
+		return NULL;
+	lu->p = *p;
+	lu->nr_blocks = p->size / p->block_size;
+	lu->store = dmahba_store_create(p->dma_dev, p->size);
+	if (IS_ERR(lu->store)) {
+		kfree(lu);
+		return NULL;
+	}
+	snprintf(serial, sizeof(serial), "DMAHBA%04X%06llX",
+		 p->host_no & 0xffff, p->lun & 0xffffff);
+	memcpy(lu->serial, serial, DMAHBA_SCSI_SERIAL_LEN);
+	spin_lock_init(&lu->lock);
+	lu->wce = true;
+	return lu;
+}
+
+/**
+ * dmahba_scsi_lu_destroy() - free a logical unit and its medium
+ * @lu: the logical unit, or NULL; no command may use it any more
+ *
+ * Context: process context, may sleep.
+ */
+void dmahba_scsi_lu_destroy(struct dmahba_lu *lu)
+{
+	if (!lu)
+		return;
+	dmahba_store_destroy(lu->store);
+	kfree(lu);
+}
+
+/**
+ * dmahba_scsi_lu_reset() - report a reset of the logical unit
+ * @lu: the logical unit
+ *
+ * The next command other than INQUIRY, REPORT LUNS and REQUEST SENSE gets
+ * UNIT ATTENTION, POWER ON, RESET, OR BUS DEVICE RESET OCCURRED, once (or
+ * REQUEST SENSE reports and clears it).
+ *
+ * Context: any context; does not sleep.
+ */
+void dmahba_scsi_lu_reset(struct dmahba_lu *lu)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&lu->lock, flags);
+	lu->ua_reset = true;
+	spin_unlock_irqrestore(&lu->lock, flags);
+}
+
+/**
+ * dmahba_scsi_lu_store() - the medium of a logical unit
+ * @lu: the logical unit
+ *
+ * Context: any context.
+ * Return: its store, for dmahba_store_map() and dmahba_store_unmap().
+ */
+struct dmahba_store *dmahba_scsi_lu_store(struct dmahba_lu *lu)
+{
+	return lu->store;
+}
