@@ -1,0 +1,1668 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scsi_cmds_test.c - the mock disk answers SPC/SBC commands as a real disk
+ * does: each command's data and sense bytes, checked through SG_IO on the
+ * dmahba disk's /dev/sgN.
+ *
+ * The disk is found through sysfs (the first host whose proc_name is
+ * "dmahba", its LUN 0). If no dmahba host exists, softdma.ko and dmahba.ko
+ * are loaded from $DMAHBA_KO_DIR (default /dmahba, else ../kernel next to
+ * this program) and unloaded again at the end; without them every test is
+ * skipped with the reason.
+ *
+ * Every test leaves the disk as it found it: started, write cache enabled,
+ * fixed-format sense data.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+#include <scsi/sg.h>
+
+#include "kselftest_harness.h"
+
+#define SAM_GOOD		0x00
+#define SAM_CHECK_CONDITION	0x02
+
+#define KEY_NO_SENSE		0x0
+#define KEY_NOT_READY		0x2
+#define KEY_ILLEGAL_REQUEST	0x5
+#define KEY_UNIT_ATTENTION	0x6
+#define KEY_MISCOMPARE		0xe
+
+#define CANARY			0xa5
+
+/* ------------------------------------------------------------ byte order */
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, v >> 16);
+	put_be16(p + 2, v);
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, v >> 32);
+	put_be32(p + 4, v);
+}
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+/* ------------------------------------------------------ finding the disk */
+
+static char ld_error[512];	/* why the modules were not loaded */
+static pid_t ld_pid;		/* the process that loaded them, or 0 */
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, len, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* The number of the first SCSI host with proc_name "dmahba", or -1. */
+static int dmahba_host(void)
+{
+	char path[PATH_MAX], name[64];
+	struct dirent *de;
+	int host = -1;
+	DIR *d;
+
+	d = opendir("/sys/class/scsi_host");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "host", 4))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/scsi_host/%s/proc_name",
+			 de->d_name);
+		if (read_str(path, name, sizeof(name)) || strcmp(name, "dmahba"))
+			continue;
+		if (host < 0 || atoi(de->d_name + 4) < host)
+			host = atoi(de->d_name + 4);
+	}
+	closedir(d);
+	return host;
+}
+
+/* Name (sgN) of the generic device of host:0:0:lun, 0 if found. */
+static int dmahba_sg(int host, int lun, char *sg, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/scsi_host/host%d/device/target%d:0:0/%d:0:0:%d/scsi_generic",
+		 host, host, host, lun);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (!strncmp(de->d_name, "sg", 2)) {
+			snprintf(sg, len, "%s", de->d_name);
+			closedir(d);
+			return 0;
+		}
+	}
+	closedir(d);
+	return -1;
+}
+
+/* Number of logical units (H:0:0:L entries) sysfs shows for the host */
+static int dmahba_nr_luns(int host)
+{
+	char path[PATH_MAX], prefix[32];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/scsi_host/host%d/device/target%d:0:0", host, host);
+	snprintf(prefix, sizeof(prefix), "%d:0:0:", host);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, strlen(prefix)))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int load_module(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(ld_error, sizeof(ld_error), "%.400s: %.64s",
+			 path, strerror(errno));
+		return -1;
+	}
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	if (ret && errno != EEXIST) {
+		snprintf(ld_error, sizeof(ld_error), "loading %.400s: %.64s",
+			 path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void unload_module(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (!syscall(SYS_delete_module, name, O_NONBLOCK) ||
+		    errno == ENOENT)
+			return;
+		usleep(100000);
+	}
+	fprintf(stderr, "# could not unload %s: %s\n", name, strerror(errno));
+}
+
+/*
+ * Before the harness runs: load the modules if no dmahba host exists, and
+ * wait for the disk's generic device. Errors are kept for the SKIP reason.
+ */
+static void __attribute__((constructor)) disk_load(void)
+{
+	char dir[PATH_MAX + 16], exe[PATH_MAX], sg[NAME_MAX + 1];
+	const char *env = getenv("DMAHBA_KO_DIR");
+	struct stat st;
+	ssize_t n;
+	int i, host;
+
+	if (dmahba_host() >= 0)
+		return;
+	if (env) {
+		snprintf(dir, sizeof(dir), "%s", env);
+	} else if (!stat("/dmahba/dmahba.ko", &st)) {
+		snprintf(dir, sizeof(dir), "/dmahba");
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n < 0)
+			n = 0;
+		exe[n] = 0;
+		*(strrchr(exe, '/') ? strrchr(exe, '/') : exe) = 0;
+		snprintf(dir, sizeof(dir), "%s/../kernel", exe);
+	}
+	if (geteuid()) {
+		snprintf(ld_error, sizeof(ld_error),
+			 "no dmahba host, and loading it needs root");
+		return;
+	}
+	if (load_module(dir, "softdma"))
+		return;
+	if (load_module(dir, "dmahba")) {
+		unload_module("softdma");
+		return;
+	}
+	ld_pid = getpid();
+	for (i = 0; i < 200; i++) {
+		host = dmahba_host();
+		if (host >= 0 && !dmahba_sg(host, 0, sg, sizeof(sg)))
+			return;
+		usleep(50000);
+	}
+	snprintf(ld_error, sizeof(ld_error),
+		 "dmahba loaded but its disk's sg device did not appear");
+}
+
+static void __attribute__((destructor)) disk_unload(void)
+{
+	if (ld_pid != getpid())
+		return;
+	unload_module("dmahba");
+	unload_module("softdma");
+}
+
+/* ----------------------------------------------------------------- SG_IO */
+
+struct sgres {
+	int ret;		/* ioctl() result */
+	int status;		/* SCSI status */
+	int host_status;
+	int driver_status;
+	int resid;
+	int sb_len;
+	uint8_t sense[64];
+};
+
+static void sgio(int fd, const uint8_t *cdb, int cdb_len, int dir, void *buf,
+		 unsigned int len, struct sgres *r)
+{
+	sg_io_hdr_t h;
+
+	memset(r, 0, sizeof(*r));
+	memset(&h, 0, sizeof(h));
+	h.interface_id = 'S';
+	h.cmd_len = cdb_len;
+	h.cmdp = (unsigned char *)cdb;
+	h.dxfer_direction = len ? dir : SG_DXFER_NONE;
+	h.dxferp = buf;
+	h.dxfer_len = len;
+	h.sbp = r->sense;
+	h.mx_sb_len = sizeof(r->sense);
+	h.timeout = 60000;
+	r->ret = ioctl(fd, SG_IO, &h);
+	if (r->ret)
+		r->ret = -errno;
+	r->status = h.status;
+	r->host_status = h.host_status;
+	r->driver_status = h.driver_status;
+	r->resid = h.resid;
+	r->sb_len = h.sb_len_wr;
+}
+
+static bool sense_desc_format(const uint8_t *s)
+{
+	return (s[0] & 0x7f) == 0x72 || (s[0] & 0x7f) == 0x73;
+}
+
+static void sense_kcq(const uint8_t *s, int *key, int *asc, int *ascq)
+{
+	if (sense_desc_format(s)) {
+		*key = s[1] & 0xf;
+		*asc = s[2];
+		*ascq = s[3];
+	} else {
+		*key = s[2] & 0xf;
+		*asc = s[12];
+		*ascq = s[13];
+	}
+}
+
+/* A descriptor of @type in descriptor-format sense data, or NULL */
+static const uint8_t *sense_desc(const uint8_t *s, int sb_len, int type)
+{
+	int len = 8 + s[7], off = 8;
+
+	if (len > sb_len)
+		len = sb_len;
+	while (off + 2 <= len) {
+		if (s[off] == type)
+			return s + off;
+		off += 2 + s[off + 1];
+	}
+	return NULL;
+}
+
+/* The sense-key-specific bytes (SKSV...) of fixed or descriptor sense */
+static const uint8_t *sense_sks(const struct sgres *r)
+{
+	const uint8_t *d;
+
+	if (!sense_desc_format(r->sense))
+		return r->sb_len >= 18 ? r->sense + 15 : NULL;
+	d = sense_desc(r->sense, r->sb_len, 2);
+	return d ? d + 4 : NULL;
+}
+
+/* The INFORMATION field, or -1 if it is not valid */
+static int64_t sense_info(const struct sgres *r)
+{
+	const uint8_t *d;
+
+	if (!sense_desc_format(r->sense))
+		return (r->sense[0] & 0x80) ? (int64_t)get_be32(r->sense + 3) : -1;
+	d = sense_desc(r->sense, r->sb_len, 0);
+	return d && (d[2] & 0x80) ? (int64_t)get_be64(d + 4) : -1;
+}
+
+#define ASSERT_GOOD(r) do { \
+	ASSERT_EQ(0, (r).ret); \
+	ASSERT_EQ(0, (r).host_status); \
+	if ((r).status != SAM_GOOD) \
+		TH_LOG("status %#x sense %02x %02x %02x %02x .. %02x %02x", \
+		       (r).status, (r).sense[0], (r).sense[1], (r).sense[2], \
+		       (r).sense[3], (r).sense[12], (r).sense[13]); \
+	ASSERT_EQ(SAM_GOOD, (r).status); \
+} while (0)
+
+#define ASSERT_SENSE(r, k, a, q) do { \
+	int _k, _a, _q; \
+	ASSERT_EQ(0, (r).ret); \
+	ASSERT_EQ(0, (r).host_status); \
+	ASSERT_EQ(SAM_CHECK_CONDITION, (r).status); \
+	ASSERT_GE((r).sb_len, 8); \
+	sense_kcq((r).sense, &_k, &_a, &_q); \
+	if (_k != (k) || _a != (a) || _q != (q)) \
+		TH_LOG("sense %x/%02x/%02x, expected %x/%02x/%02x", \
+		       _k, _a, _q, (k), (a), (q)); \
+	ASSERT_EQ((k), _k); \
+	ASSERT_EQ((a), _a); \
+	ASSERT_EQ((q), _q); \
+} while (0)
+
+/* ILLEGAL REQUEST, INVALID FIELD IN CDB (cd) or PARAMETER LIST, pointer */
+#define ASSERT_FIELD(r, cd, byte, bit) do { \
+	const uint8_t *_s; \
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, (cd) ? 0x24 : 0x26, 0); \
+	_s = sense_sks(&(r)); \
+	ASSERT_NE(NULL, _s); \
+	ASSERT_EQ(0x80 | ((cd) ? 0x40 : 0) | 0x08 | (bit), _s[0]); \
+	ASSERT_EQ((byte), get_be16(_s + 1)); \
+} while (0)
+
+/* ------------------------------------------------------------ the fixture */
+
+FIXTURE(disk) {
+	int fd;
+	int host;
+	char sg[NAME_MAX + 1];
+	uint32_t bs;
+	uint64_t nblocks;
+	uint32_t max_blocks;	/* largest transfer sg and the disk accept */
+	uint32_t page_blocks;	/* blocks per page (provisioning granularity) */
+	char why[1000];
+};
+
+static void cdb_rw(uint8_t *cdb, int size, bool write, uint64_t lba,
+		   uint32_t n)
+{
+	memset(cdb, 0, 16);
+	switch (size) {
+	case 6:
+		cdb[0] = write ? 0x0a : 0x08;
+		cdb[1] = (lba >> 16) & 0x1f;
+		cdb[2] = lba >> 8;
+		cdb[3] = lba;
+		cdb[4] = n == 256 ? 0 : n;
+		break;
+	case 10:
+		cdb[0] = write ? 0x2a : 0x28;
+		put_be32(cdb + 2, lba);
+		put_be16(cdb + 7, n);
+		break;
+	case 12:
+		cdb[0] = write ? 0xaa : 0xa8;
+		put_be32(cdb + 2, lba);
+		put_be32(cdb + 6, n);
+		break;
+	default:
+		cdb[0] = write ? 0x8a : 0x88;
+		put_be64(cdb + 2, lba);
+		put_be32(cdb + 10, n);
+		break;
+	}
+}
+
+static void disk_rw(int fd, int size, bool write, uint64_t lba, uint32_t n,
+		    void *buf, uint32_t bs, struct sgres *r)
+{
+	uint8_t cdb[16];
+
+	cdb_rw(cdb, size, write, lba, n);
+	sgio(fd, cdb, size, write ? SG_DXFER_TO_DEV : SG_DXFER_FROM_DEV, buf,
+	     n * bs, r);
+}
+
+/* A pattern naming the block and the byte, so misplaced data shows */
+static void fill(uint8_t *buf, uint64_t lba, uint32_t n, uint32_t bs,
+		 uint32_t seed)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < bs; j += 4)
+			put_be32(buf + (size_t)i * bs + j,
+				 (uint32_t)((lba + i) * 2654435761u) ^ j ^ seed);
+}
+
+static void *xmalloc(size_t len)
+{
+	void *p = malloc(len ? len : 1);
+
+	if (!p) {
+		perror("malloc");
+		exit(1);
+	}
+	return p;
+}
+
+FIXTURE_SETUP(disk)
+{
+	uint8_t cdb[16] = {}, b[64];
+	char path[PATH_MAX], val[32];
+	unsigned int maj, min;
+	struct dirent *de;
+	struct sgres r;
+	DIR *d;
+	int i;
+
+	self->fd = -1;
+	self->host = dmahba_host();
+	if (self->host < 0) {
+		snprintf(self->why, sizeof(self->why), "no dmahba host%s%.900s",
+			 ld_error[0] ? ": " : "", ld_error);
+		return;		/* REQUIRE_DISK() skips with the reason */
+	}
+	if (dmahba_sg(self->host, 0, self->sg, sizeof(self->sg))) {
+		snprintf(self->why, sizeof(self->why),
+			 "host%d has no LUN 0 with an sg device (sg not loaded?)",
+			 self->host);
+		return;		/* REQUIRE_DISK() skips with the reason */
+	}
+	snprintf(path, sizeof(path), "/dev/%.200s", self->sg);
+	self->fd = open(path, O_RDWR);
+	if (self->fd < 0) {
+		/* no devtmpfs: make the node from sysfs */
+		snprintf(path, sizeof(path), "/sys/class/scsi_generic/%s/dev",
+			 self->sg);
+		ASSERT_EQ(0, read_str(path, val, sizeof(val)));
+		ASSERT_EQ(2, sscanf(val, "%u:%u", &maj, &min));
+		snprintf(path, sizeof(path), "/tmp/scsi_cmds_test-%s", self->sg);
+		unlink(path);
+		ASSERT_EQ(0, mknod(path, S_IFCHR | 0600, makedev(maj, min)));
+		self->fd = open(path, O_RDWR);
+		unlink(path);
+	}
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", path, strerror(errno));
+
+	/* absorb a unit attention or a stop an earlier failure left behind */
+	for (i = 0; i < 3; i++) {
+		cdb[0] = 0x00;
+		sgio(self->fd, cdb, 6, SG_DXFER_NONE, NULL, 0, &r);
+		if (r.ret == 0 && r.status == SAM_GOOD)
+			break;
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = 0x1b;
+		cdb[4] = 0x01;	/* START */
+		sgio(self->fd, cdb, 6, SG_DXFER_NONE, NULL, 0, &r);
+		memset(cdb, 0, sizeof(cdb));
+	}
+
+	cdb[0] = 0x9e;
+	cdb[1] = 0x10;
+	put_be32(cdb + 10, 32);
+	sgio(self->fd, cdb, 16, SG_DXFER_FROM_DEV, b, 32, &r);
+	ASSERT_GOOD(r);
+	self->nblocks = get_be64(b) + 1;
+	self->bs = get_be32(b + 8);
+	ASSERT_TRUE(self->bs == 512 || self->bs == 4096);
+	self->page_blocks = sysconf(_SC_PAGESIZE) / self->bs;
+	if (!self->page_blocks)
+		self->page_blocks = 1;
+
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x12;
+	cdb[1] = 0x01;
+	cdb[2] = 0xb0;
+	put_be16(cdb + 3, 64);
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 64, &r);
+	ASSERT_GOOD(r);
+	self->max_blocks = get_be32(b + 8) ? get_be32(b + 8) : 256;
+	/* sg maps at most the queue's max_hw_sectors */
+	snprintf(path, sizeof(path),
+		 "/sys/class/scsi_generic/%s/device/block", self->sg);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/block/%s/queue/max_hw_sectors_kb", de->d_name);
+		if (!read_str(path, val, sizeof(val)) &&
+		    (uint64_t)atoi(val) * 1024 / self->bs < self->max_blocks)
+			self->max_blocks = atoi(val) * 1024 / self->bs;
+	}
+	if (d)
+		closedir(d);
+	ASSERT_GE(self->nblocks, 4096u);
+}
+
+FIXTURE_TEARDOWN(disk)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* 6.1's harness runs the test body after a SKIP in the setup */
+#define REQUIRE_DISK() do { \
+	if (self->fd < 0) \
+		SKIP(return, "%s", self->why); \
+} while (0)
+
+/* --------------------------------------------------------------- INQUIRY */
+
+TEST_F(disk, inquiry_standard)
+{
+	uint8_t cdb[6] = { 0x12 }, b[255];
+	struct sgres r;
+	unsigned int i;
+
+	REQUIRE_DISK();
+	/* the whole response: 96 bytes, the rest of the buffer untouched */
+	memset(b, CANARY, sizeof(b));
+	put_be16(cdb + 3, sizeof(b));
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0x00, b[0]);			/* direct-access block device */
+	ASSERT_EQ(0x00, b[1]);			/* not removable */
+	ASSERT_TRUE(b[2] == 0x06 || b[2] == 0x07);	/* SPC-4 or SPC-5 */
+	ASSERT_EQ(0x02, b[3] & 0x0f);		/* response data format */
+	ASSERT_EQ(0x02, b[7] & 0x02);		/* CMDQUE */
+	ASSERT_EQ(0, memcmp(b + 8, "Linux   ", 8));
+	ASSERT_EQ(0, memcmp(b + 16, "dmahba  ", 8));
+	ASSERT_GE(b[4], 31);
+	ASSERT_EQ(sizeof(b) - (b[4] + 5), (unsigned int)r.resid);
+	for (i = b[4] + 5; i < sizeof(b); i++)
+		ASSERT_EQ(CANARY, b[i]) TH_LOG("byte %u written", i);
+
+	/* allocation length 36: 36 bytes and no more */
+	memset(b, CANARY, sizeof(b));
+	put_be16(cdb + 3, 36);
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(sizeof(b) - 36, (unsigned int)r.resid);
+	ASSERT_EQ(0, memcmp(b + 8, "Linux   ", 8));
+	for (i = 36; i < sizeof(b); i++)
+		ASSERT_EQ(CANARY, b[i]) TH_LOG("byte %u written", i);
+
+	/* a page code without EVPD is an invalid field */
+	cdb[2] = 0x80;
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
+	ASSERT_FIELD(r, 1, 2, 7);
+}
+
+/* Fetch VPD page @page into @b (256 bytes); return its length */
+static int vpd(struct __test_metadata *_metadata, int fd, uint8_t page,
+	       uint8_t *b)
+{
+	uint8_t cdb[6] = { 0x12, 0x01, page };
+	struct sgres r;
+	int len, i;
+
+	memset(b, CANARY, 256);
+	put_be16(cdb + 3, 256);
+	sgio(fd, cdb, 6, SG_DXFER_FROM_DEV, b, 256, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0x00, b[0]);
+	ASSERT_EQ(page, b[1]);
+	len = 4 + get_be16(b + 2);
+	ASSERT_LE(len, 256);
+	ASSERT_EQ(256 - len, r.resid);
+	for (i = len; i < 256; i++)
+		ASSERT_EQ(CANARY, b[i]) TH_LOG("page %#x byte %d", page, i);
+	return len;
+}
+
+TEST_F(disk, inquiry_vpd)
+{
+	static const uint8_t pages[] = { 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2 };
+	uint8_t b[256], cdb[6] = { 0x12, 0x01, 0x89 };
+	bool t10 = false, naa = false;
+	int len, i, off;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	len = vpd(_metadata, self->fd, 0x00, b);
+	ASSERT_EQ(4 + (int)sizeof(pages), len);
+	ASSERT_EQ(0, memcmp(b + 4, pages, sizeof(pages)));
+
+	len = vpd(_metadata, self->fd, 0x80, b);
+	ASSERT_GT(len, 4);
+	for (i = 4; i < len; i++)
+		ASSERT_TRUE(b[i] >= 0x20 && b[i] < 0x7f);
+
+	len = vpd(_metadata, self->fd, 0x83, b);
+	for (off = 4; off + 4 <= len; off += 4 + b[off + 3]) {
+		ASSERT_LE(off + 4 + b[off + 3], len);
+		if ((b[off + 1] & 0x0f) == 0x01 && (b[off] & 0x0f) == 0x02) {
+			ASSERT_EQ(0, memcmp(b + off + 4, "Linux   ", 8));
+			t10 = true;
+		}
+		if ((b[off + 1] & 0x0f) == 0x03 && (b[off] & 0x0f) == 0x01) {
+			ASSERT_TRUE(b[off + 3] == 8 || b[off + 3] == 16);
+			ASSERT_NE(0, b[off + 4] >> 4);	/* NAA field */
+			naa = true;
+		}
+	}
+	ASSERT_EQ(len, off);
+	ASSERT_TRUE(t10);
+	ASSERT_TRUE(naa);
+
+	len = vpd(_metadata, self->fd, 0xb0, b);
+	ASSERT_EQ(64, len);
+	ASSERT_EQ(0x01, b[4] & 0x01);		/* WSNZ */
+	ASSERT_GT(b[5], 0);			/* COMPARE AND WRITE length */
+	ASSERT_GT(get_be32(b + 8), 0u);		/* maximum transfer length */
+	ASSERT_GT(get_be32(b + 20), 0u);		/* maximum unmap LBA count */
+	ASSERT_GT(get_be32(b + 24), 0u);		/* ... block descriptors */
+	ASSERT_GT(get_be64(b + 36), 0u);		/* maximum write same */
+
+	len = vpd(_metadata, self->fd, 0xb1, b);
+	ASSERT_EQ(64, len);
+	ASSERT_EQ(1, get_be16(b + 4));		/* non-rotating */
+
+	len = vpd(_metadata, self->fd, 0xb2, b);
+	ASSERT_GE(len, 8);
+	ASSERT_EQ(0xe0, b[5] & 0xe0);		/* LBPU, LBPWS, LBPWS10 */
+	ASSERT_NE(0, b[5] & 0x1c);		/* LBPRZ */
+	ASSERT_EQ(0x02, b[6] & 0x07);		/* thin provisioned */
+
+	/* VPD 89h (ATA information) is not there */
+	put_be16(cdb + 3, 255);
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	ASSERT_FIELD(r, 1, 2, 7);
+}
+
+/* --------------------------------------------------------- READ CAPACITY */
+
+TEST_F(disk, read_capacity)
+{
+	uint8_t cdb[16] = { 0x25 }, b[64];
+	char path[PATH_MAX], val[32];
+	struct dirent *de;
+	struct sgres r;
+	DIR *d;
+
+	REQUIRE_DISK();
+	memset(b, CANARY, sizeof(b));
+	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, 8, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0, r.resid);
+	ASSERT_EQ(self->nblocks - 1 > 0xffffffffull ? 0xffffffffu :
+		  (uint32_t)(self->nblocks - 1), get_be32(b));
+	ASSERT_EQ(self->bs, get_be32(b + 4));
+	ASSERT_EQ(CANARY, b[8]);
+
+	/* READ CAPACITY(16): 32 bytes of data, LBPME and LBPRZ */
+	memset(cdb, 0, sizeof(cdb));
+	memset(b, CANARY, sizeof(b));
+	cdb[0] = 0x9e;
+	cdb[1] = 0x10;
+	put_be32(cdb + 10, sizeof(b));
+	sgio(self->fd, cdb, 16, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ((int)sizeof(b) - 32, r.resid);
+	ASSERT_EQ(self->nblocks - 1, get_be64(b));
+	ASSERT_EQ(self->bs, get_be32(b + 8));
+	ASSERT_EQ(0, b[12] & 0x01);		/* no protection */
+	ASSERT_EQ(0xc0, b[14] & 0xc0);		/* LBPME, LBPRZ */
+	ASSERT_EQ(CANARY, b[32]);
+
+	/* the block layer's idea of the size agrees */
+	snprintf(path, sizeof(path),
+		 "/sys/class/scsi_generic/%s/device/block", self->sg);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/size", de->d_name);
+		ASSERT_EQ(0, read_str(path, val, sizeof(val)));
+		ASSERT_EQ(self->nblocks * self->bs / 512, strtoull(val, NULL, 10));
+	}
+	if (d)
+		closedir(d);
+
+	/* an LBA without PMI is an invalid field */
+	put_be64(cdb + 2, 1);
+	sgio(self->fd, cdb, 16, SG_DXFER_FROM_DEV, b, 32, &r);
+	ASSERT_FIELD(r, 1, 2, 7);
+}
+
+/* ----------------------------------------------------------- READ, WRITE */
+
+TEST_F_TIMEOUT(disk, read_write_patterns, 120)
+{
+	static const int sizes[] = { 6, 10, 12, 16 };
+	uint32_t n, seed = 0x5eed0000;
+	uint8_t *wbuf, *rbuf;
+	uint64_t lbas[6], lba;
+	unsigned int s, l;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	wbuf = xmalloc(256 * self->bs);
+	rbuf = xmalloc(256 * self->bs);
+	lbas[0] = 0;
+	lbas[1] = 1;
+	lbas[2] = 7;
+	lbas[3] = self->nblocks / 2 + 3;
+	lbas[4] = self->nblocks - 9;
+	lbas[5] = self->nblocks - 1;
+
+	for (s = 0; s < 4; s++) {
+		for (l = 0; l < 6; l++) {
+			lba = lbas[l];
+			n = (l * 3 + s) % 8 + 1;
+			if (lba + n > self->nblocks)
+				n = self->nblocks - lba;
+			if (sizes[s] == 6 && lba + n > 0x1fffff)
+				continue;
+			seed++;
+			fill(wbuf, lba, n, self->bs, seed);
+			disk_rw(self->fd, sizes[s], true, lba, n, wbuf,
+				self->bs, &r);
+			ASSERT_GOOD(r);
+			ASSERT_EQ(0, r.resid);
+			/* read back with each size */
+			memset(rbuf, CANARY, n * self->bs);
+			disk_rw(self->fd, sizes[(s + l) % 4 == 0 &&
+				lba + n > 0x1fffff ? 1 : (s + l) % 4],
+				false, lba, n, rbuf, self->bs, &r);
+			ASSERT_GOOD(r);
+			ASSERT_EQ(0, r.resid);
+			ASSERT_EQ(0, memcmp(wbuf, rbuf, n * self->bs))
+				TH_LOG("WRITE(%d) at %llu, %u blocks", sizes[s],
+				       (unsigned long long)lba, n);
+		}
+	}
+
+	/* READ(6) with transfer length 0 moves 256 blocks */
+	if (self->max_blocks >= 256) {
+		fill(wbuf, 4096, 256, self->bs, 0x600d);
+		disk_rw(self->fd, 10, true, 4096, 256, wbuf, self->bs, &r);
+		ASSERT_GOOD(r);
+		memset(rbuf, CANARY, 256 * self->bs);
+		disk_rw(self->fd, 6, false, 4096, 256, rbuf, self->bs, &r);
+		ASSERT_GOOD(r);
+		ASSERT_EQ(0, r.resid);
+		ASSERT_EQ(0, memcmp(wbuf, rbuf, 256 * self->bs));
+	}
+	free(wbuf);
+	free(rbuf);
+}
+
+TEST_F(disk, transfer_length_and_buffer)
+{
+	uint8_t cdb[16], *b;
+	struct sgres r;
+	uint32_t i;
+
+	REQUIRE_DISK();
+	b = xmalloc(4 * self->bs);
+
+	/* a buffer larger than the transfer: the rest is the residue */
+	fill(b, 100, 1, self->bs, 1);
+	disk_rw(self->fd, 10, true, 100, 1, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	memset(b, CANARY, 4 * self->bs);
+	cdb_rw(cdb, 10, false, 100, 1);
+	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, 2 * self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ((int)self->bs, r.resid);
+	for (i = self->bs; i < 4 * self->bs; i++)
+		ASSERT_EQ(CANARY, b[i]) TH_LOG("byte %u written", i);
+
+	/* a buffer smaller than the transfer is refused, nothing moves */
+	memset(b, CANARY, 4 * self->bs);
+	cdb_rw(cdb, 10, false, 100, 2);
+	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, self->bs, &r);
+	ASSERT_FIELD(r, 1, 7, 7);
+	for (i = 0; i < 4 * self->bs; i++)
+		ASSERT_EQ(CANARY, b[i]) TH_LOG("byte %u written", i);
+
+	/* transfer length 0: nothing to do, GOOD */
+	cdb_rw(cdb, 10, false, 100, 0);
+	sgio(self->fd, cdb, 10, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
+	free(b);
+}
+
+TEST_F(disk, lba_out_of_range)
+{
+	uint8_t cdb[16], b[4096 * 2];
+	struct sgres r;
+
+	REQUIRE_DISK();
+	cdb_rw(cdb, 10, false, self->nblocks, 1);
+	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, self->bs, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+
+	cdb_rw(cdb, 16, false, self->nblocks - 1, 2);
+	sgio(self->fd, cdb, 16, SG_DXFER_FROM_DEV, b, 2 * self->bs, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+
+	/* lba + length wraps around */
+	cdb_rw(cdb, 16, true, UINT64_MAX, 1);
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, b, self->bs, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+
+	cdb_rw(cdb, 16, false, 0, 0);
+	put_be64(cdb + 2, self->nblocks);
+	sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+}
+
+TEST_F(disk, invalid_opcode_and_fields)
+{
+	uint8_t cdb[16] = {}, b[512];
+	struct sgres r;
+
+	REQUIRE_DISK();
+	/* opcodes nobody implements, and ATA PASS-THROUGH */
+	cdb[0] = 0xc5;
+	sgio(self->fd, cdb, 10, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x20, 0);
+	ASSERT_EQ(0x70, r.sense[0] & 0x7f);	/* fixed format */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x85;
+	sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x20, 0);
+
+	/* an unknown service action of a known opcode: the SA field */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x9e;
+	cdb[1] = 0x1f;
+	sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_FIELD(r, 1, 1, 4);
+
+	/* RDPROTECT without protection information */
+	cdb_rw(cdb, 10, false, 0, 1);
+	cdb[1] = 0xe0;
+	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, self->bs, &r);
+	ASSERT_FIELD(r, 1, 1, 7);
+
+	/* NACA in the control byte */
+	cdb_rw(cdb, 16, false, 0, 1);
+	cdb[15] = 0x04;
+	sgio(self->fd, cdb, 16, SG_DXFER_FROM_DEV, b, self->bs, &r);
+	ASSERT_FIELD(r, 1, 15, 2);
+}
+
+/* --------------------------------------------- REPORT SUPPORTED OPCODES */
+
+/* usage data of one command (opcode, service action) into @u; its length */
+static int rsoc_one(struct __test_metadata *_metadata, int fd, uint8_t op,
+		    uint16_t sa, bool has_sa, uint8_t *u)
+{
+	uint8_t cdb[12] = { 0xa3, 0x0c }, b[64];
+	struct sgres r;
+	int len;
+
+	cdb[2] = has_sa ? 2 : 1;
+	cdb[3] = op;
+	put_be16(cdb + 4, sa);
+	put_be32(cdb + 6, sizeof(b));
+	memset(b, CANARY, sizeof(b));
+	sgio(fd, cdb, 12, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0x03, b[1] & 0x07) TH_LOG("opcode %#x/%#x", op, sa);
+	len = get_be16(b + 2);
+	ASSERT_TRUE(len == 6 || len == 10 || len == 12 || len == 16);
+	ASSERT_EQ((int)sizeof(b) - 4 - len, r.resid);
+	ASSERT_EQ(op, b[4]);
+	memcpy(u, b + 4, len);
+	return len;
+}
+
+TEST_F(disk, report_supported_opcodes)
+{
+	uint8_t cdb[12] = { 0xa3, 0x0c }, *b, u[16];
+	bool seen_r10 = false, seen_rc16 = false, seen_unmap = false;
+	uint32_t len, off;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	b = xmalloc(8192);
+	put_be32(cdb + 6, 8192);
+	sgio(self->fd, cdb, 12, SG_DXFER_FROM_DEV, b, 8192, &r);
+	ASSERT_GOOD(r);
+	len = get_be32(b);
+	ASSERT_EQ(0u, len % 8);
+	ASSERT_EQ(8192 - 4 - len, (uint32_t)r.resid);
+	for (off = 4; off < 4 + len; off += 8) {
+		uint16_t clen = get_be16(b + off + 6);
+
+		ASSERT_TRUE(clen == 6 || clen == 10 || clen == 12 ||
+			    clen == 16);
+		seen_r10 |= b[off] == 0x28;
+		seen_unmap |= b[off] == 0x42;
+		if (b[off] == 0x9e && get_be16(b + off + 2) == 0x10) {
+			ASSERT_EQ(0x01, b[off + 5] & 0x01);	/* SERVACTV */
+			seen_rc16 = true;
+		}
+	}
+	ASSERT_TRUE(seen_r10 && seen_rc16 && seen_unmap);
+
+	/* with RCTD: 20-byte descriptors carrying a timeouts descriptor */
+	cdb[2] = 0x80;
+	sgio(self->fd, cdb, 12, SG_DXFER_FROM_DEV, b, 8192, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0u, get_be32(b) % 20);
+	ASSERT_EQ(0x02, b[4 + 5] & 0x02);		/* CTDP */
+	ASSERT_EQ(0x0a, get_be16(b + 4 + 8));
+
+	/* one command: WRITE SAME(16) uses UNMAP and NDOB */
+	ASSERT_EQ(16, rsoc_one(_metadata, self->fd, 0x93, 0, false, u));
+	ASSERT_EQ(0x09, u[1] & 0x09);
+
+	/* reporting option 1 for an opcode with service actions */
+	cdb[2] = 0x01;
+	cdb[3] = 0x9e;
+	sgio(self->fd, cdb, 12, SG_DXFER_FROM_DEV, b, 64, &r);
+	ASSERT_FIELD(r, 1, 2, 2);
+	/* an unsupported opcode is "not supported", not an error */
+	cdb[3] = 0xc5;
+	sgio(self->fd, cdb, 12, SG_DXFER_FROM_DEV, b, 64, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0x01, b[1] & 0x07);
+	free(b);
+}
+
+/*
+ * Every CDB bit a command's usage data leaves clear is refused with the
+ * field pointer naming that bit: the usage data and the checks agree.
+ */
+TEST_F_TIMEOUT(disk, cdb_usage_data_enforced, 300)
+{
+	uint8_t cdb[12] = { 0xa3, 0x0c }, *b, u[16], c[16];
+	const uint8_t *sks;
+	uint32_t len, off;
+	int clen, i, bit;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	b = xmalloc(8192);
+	put_be32(cdb + 6, 8192);
+	sgio(self->fd, cdb, 12, SG_DXFER_FROM_DEV, b, 8192, &r);
+	ASSERT_GOOD(r);
+	len = get_be32(b);
+	for (off = 4; off < 4 + len; off += 8) {
+		bool has_sa = b[off + 5] & 0x01;
+		uint16_t sa = get_be16(b + off + 2);
+
+		clen = rsoc_one(_metadata, self->fd, b[off], sa, has_sa, u);
+		for (i = 1; i < clen; i++) {
+			for (bit = 0; bit < 8; bit++) {
+				if (u[i] & (1 << bit))
+					continue;
+				memset(c, 0, sizeof(c));
+				c[0] = b[off];
+				if (has_sa)
+					c[1] = sa;
+				if (c[0] == 0x1b)	/* START STOP: start */
+					c[4] = 0x01;
+				c[i] |= 1 << bit;
+				sgio(self->fd, c, clen, SG_DXFER_NONE, NULL, 0,
+				     &r);
+				sks = sense_sks(&r);
+				if (r.status != SAM_CHECK_CONDITION || !sks ||
+				    sks[0] != (0xc8 | bit) ||
+				    get_be16(sks + 1) != i)
+					TH_LOG("opcode %#x byte %d bit %d",
+					       c[0], i, bit);
+				ASSERT_FIELD(r, 1, i, bit);
+			}
+		}
+	}
+	free(b);
+}
+
+/* ------------------------------------------------------------ REPORT LUNS */
+
+TEST_F(disk, report_luns)
+{
+	uint8_t cdb[12] = { 0xa0 }, b[2048];
+	int n, i;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	memset(b, CANARY, sizeof(b));
+	put_be32(cdb + 6, sizeof(b));
+	sgio(self->fd, cdb, 12, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
+	ASSERT_GOOD(r);
+	n = get_be32(b) / 8;
+	ASSERT_EQ(dmahba_nr_luns(self->host), n);
+	ASSERT_EQ((int)sizeof(b) - 8 - 8 * n, r.resid);
+	for (i = 0; i < n; i++) {
+		/* peripheral addressing, LUN i */
+		ASSERT_EQ(i, get_be16(b + 8 + 8 * i));
+		ASSERT_EQ(0u, get_be32(b + 8 + 8 * i + 4) |
+			  get_be16(b + 8 + 8 * i + 2));
+	}
+	ASSERT_EQ(CANARY, b[8 + 8 * n]);
+
+	/* an allocation length under 16 is an invalid field */
+	put_be32(cdb + 6, 8);
+	sgio(self->fd, cdb, 12, SG_DXFER_FROM_DEV, b, 8, &r);
+	ASSERT_FIELD(r, 1, 6, 7);
+}
+
+/* ---------------------------------------------------------- unit attention */
+
+TEST_F(disk, unit_attention_after_reset)
+{
+	uint8_t tur[6] = {}, inq[6] = { 0x12, 0, 0, 0, 36 }, b[36];
+	int val = SG_SCSI_RESET_DEVICE;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	ASSERT_EQ(0, ioctl(self->fd, SG_SCSI_RESET, &val))
+		TH_LOG("SG_SCSI_RESET: %s", strerror(errno));
+	/* INQUIRY is not stopped by it */
+	sgio(self->fd, inq, 6, SG_DXFER_FROM_DEV, b, 36, &r);
+	ASSERT_GOOD(r);
+	/* the next command gets it, once */
+	sgio(self->fd, tur, 6, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_SENSE(r, KEY_UNIT_ATTENTION, 0x29, 0x00);
+	sgio(self->fd, tur, 6, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
+}
+
+/* ----------------------------------------------------------- REQUEST SENSE */
+
+TEST_F(disk, request_sense)
+{
+	uint8_t cdb[6] = { 0x03, 0, 0, 0, 252 }, b[252];
+	struct sgres r;
+
+	REQUIRE_DISK();
+	memset(b, CANARY, sizeof(b));
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0x70, b[0] & 0x7f);
+	ASSERT_EQ(KEY_NO_SENSE, b[2] & 0x0f);
+	ASSERT_EQ(0, b[12]);
+	ASSERT_EQ(8 + b[7], (int)sizeof(b) - r.resid);
+	ASSERT_EQ(CANARY, b[8 + b[7]]);
+
+	cdb[1] = 0x01;				/* DESC */
+	memset(b, CANARY, sizeof(b));
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0x72, b[0] & 0x7f);
+	ASSERT_EQ(KEY_NO_SENSE, b[1] & 0x0f);
+	ASSERT_EQ(8 + b[7], (int)sizeof(b) - r.resid);
+}
+
+/* -------------------------------------------------------------- START STOP */
+
+TEST_F(disk, start_stop_unit)
+{
+	uint8_t ssu[6] = { 0x1b }, tur[6] = {}, rs[6] = { 0x03, 0, 0, 0, 18 };
+	uint8_t b[4096];
+	struct sgres r;
+
+	REQUIRE_DISK();
+	sgio(self->fd, ssu, 6, SG_DXFER_NONE, NULL, 0, &r);	/* stop */
+	ASSERT_GOOD(r);
+	sgio(self->fd, tur, 6, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_SENSE(r, KEY_NOT_READY, 0x04, 0x02);
+	disk_rw(self->fd, 10, false, 0, 1, b, self->bs, &r);
+	ASSERT_SENSE(r, KEY_NOT_READY, 0x04, 0x02);
+	sgio(self->fd, rs, 6, SG_DXFER_FROM_DEV, b, 18, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(KEY_NOT_READY, b[2] & 0x0f);
+	ASSERT_EQ(0x04, b[12]);
+	ASSERT_EQ(0x02, b[13]);
+
+	ssu[4] = 0x01;						/* start */
+	sgio(self->fd, ssu, 6, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
+	sgio(self->fd, tur, 6, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
+
+	/* PREVENT ALLOW MEDIUM REMOVAL is accepted */
+	memset(ssu, 0, sizeof(ssu));
+	ssu[0] = 0x1e;
+	ssu[4] = 0x01;
+	sgio(self->fd, ssu, 6, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
+	ssu[4] = 0x00;
+	sgio(self->fd, ssu, 6, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
+}
+
+/* -------------------------------------------------- SYNCHRONIZE CACHE */
+
+TEST_F(disk, synchronize_cache)
+{
+	uint8_t cdb[16] = { 0x35 };
+	struct sgres r;
+
+	REQUIRE_DISK();
+	sgio(self->fd, cdb, 10, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x91;
+	put_be64(cdb + 2, self->nblocks - 8);
+	put_be32(cdb + 10, 8);
+	sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
+	put_be32(cdb + 10, 9);
+	sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+}
+
+/* ------------------------------------------------------------ mode pages */
+
+/* MODE SENSE(10) of page @page, control @pc, with block descriptors */
+static int mode_sense10(struct __test_metadata *_metadata, int fd,
+			uint8_t pc, uint8_t page, uint8_t *b, int len)
+{
+	uint8_t cdb[10] = { 0x5a, 0, (uint8_t)(pc << 6 | page) };
+	struct sgres r;
+
+	memset(b, CANARY, len);
+	put_be16(cdb + 7, len);
+	sgio(fd, cdb, 10, SG_DXFER_FROM_DEV, b, len, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(get_be16(b) + 2, len - r.resid);
+	return get_be16(b) + 2;
+}
+
+/* MODE SELECT(10) of one page (without block descriptor) */
+static void mode_select10(int fd, const uint8_t *page, int plen,
+			  struct sgres *r)
+{
+	uint8_t cdb[10] = { 0x55, 0x10 }, b[64] = {};
+
+	memcpy(b + 8, page, plen);
+	put_be16(cdb + 7, 8 + plen);
+	sgio(fd, cdb, 10, SG_DXFER_TO_DEV, b, 8 + plen, r);
+}
+
+TEST_F(disk, mode_sense_pages)
+{
+	uint8_t b[256], cdb[6] = { 0x1a, 0, 0x3f, 0, 255 };
+	uint8_t c10[10] = { 0x5a, 0x10, 0x0a };
+	int len;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	/* all pages, 10-byte: header, 8-byte block descriptor, 08h, 0Ah */
+	len = mode_sense10(_metadata, self->fd, 0, 0x3f, b, sizeof(b));
+	ASSERT_EQ(0x10, b[3] & 0x10);			/* DPOFUA */
+	ASSERT_EQ(0, b[3] & 0x80);			/* not WP */
+	ASSERT_EQ(8, get_be16(b + 6));
+	ASSERT_EQ(self->bs, get_be32(b + 8 + 4) & 0xffffff);
+	ASSERT_EQ(0x08, b[16] & 0x3f);
+	ASSERT_EQ(0x12, b[17]);
+	ASSERT_EQ(0x04, b[18] & 0x05);			/* WCE, not RCD */
+	ASSERT_EQ(0x0a, b[36] & 0x3f);
+	ASSERT_EQ(0x0a, b[37]);
+	ASSERT_EQ(0, b[38] & 0x04);			/* D_SENSE off */
+	ASSERT_EQ(48, len);
+	ASSERT_EQ(CANARY, b[48]);
+
+	/* changeable values: WCE and RCD; D_SENSE */
+	mode_sense10(_metadata, self->fd, 1, 0x3f, b, sizeof(b));
+	ASSERT_EQ(0x05, b[18]);
+	ASSERT_EQ(0x04, b[38]);
+
+	/* 6-byte, DBD, page 08h alone */
+	cdb[1] = 0x08;
+	cdb[2] = 0x08;
+	memset(b, CANARY, sizeof(b));
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(4 + 20 - 1, b[0]);
+	ASSERT_EQ(0, b[3]);				/* no descriptor */
+	ASSERT_EQ(0x08, b[4]);
+	ASSERT_EQ(255 - 24, r.resid);
+	ASSERT_EQ(CANARY, b[24]);
+
+	/* long LBA block descriptor */
+	put_be16(c10 + 7, sizeof(b));
+	sgio(self->fd, c10, 10, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0x01, b[4] & 0x01);			/* LONGLBA */
+	ASSERT_EQ(16, get_be16(b + 6));
+	ASSERT_EQ(self->nblocks, get_be64(b + 8));
+	ASSERT_EQ(self->bs, get_be32(b + 8 + 12));
+	memset(cdb, 0, sizeof(cdb));
+
+	/* saved values are not supported; an unknown page is refused */
+	cdb[0] = 0x1a;
+	cdb[2] = 0xc8;
+	cdb[4] = 255;
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x39, 0);
+	cdb[2] = 0x1c;
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	ASSERT_FIELD(r, 1, 2, 5);
+	cdb[2] = 0x08;
+	cdb[3] = 0x01;
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	ASSERT_FIELD(r, 1, 3, 7);
+}
+
+TEST_F(disk, mode_select_wce)
+{
+	uint8_t ms6[6] = { 0x15, 0x10, 0, 0, 4 + 20 }, l[24] = {};
+	uint8_t b[256], page[20];
+	struct sgres r;
+
+	REQUIRE_DISK();
+	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b));
+	memcpy(page, b + 8 + get_be16(b + 6), sizeof(page));
+	ASSERT_EQ(0x08, page[0] & 0x3f);
+	ASSERT_EQ(0x04, page[2] & 0x04);
+
+	page[0] &= 0x3f;			/* PS is reserved in SELECT */
+	page[2] &= ~0x04;			/* WCE off */
+	mode_select10(self->fd, page, sizeof(page), &r);
+	ASSERT_GOOD(r);
+	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b));
+	ASSERT_EQ(0, b[8 + get_be16(b + 6) + 2] & 0x04);
+
+	/* MODE SELECT(6) puts it back */
+	memcpy(l + 4, page, sizeof(page));
+	l[4 + 2] |= 0x04;
+	sgio(self->fd, ms6, 6, SG_DXFER_TO_DEV, l, sizeof(l), &r);
+	ASSERT_GOOD(r);
+	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b));
+	ASSERT_EQ(0x04, b[8 + get_be16(b + 6) + 2] & 0x04);
+
+	/* a bit that is not changeable: the field pointer names it */
+	page[2] = 0x84;				/* IC */
+	mode_select10(self->fd, page, sizeof(page), &r);
+	ASSERT_FIELD(r, 0, 8 + 2, 7);
+	/* a wrong page length */
+	page[2] = 0x04;
+	page[1] = 0x10;
+	mode_select10(self->fd, page, sizeof(page), &r);
+	ASSERT_FIELD(r, 0, 8 + 1, 7);
+	/* a page that is not there */
+	page[0] = 0x1c;
+	page[1] = 0x12;
+	mode_select10(self->fd, page, sizeof(page), &r);
+	ASSERT_FIELD(r, 0, 8, 5);
+	/* PF=0 and SP=1 are refused */
+	ms6[1] = 0x00;
+	ms6[4] = 0;
+	sgio(self->fd, ms6, 6, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_FIELD(r, 1, 1, 4);
+	ms6[1] = 0x11;
+	sgio(self->fd, ms6, 6, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_FIELD(r, 1, 1, 0);
+	/* nothing changed */
+	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b));
+	ASSERT_EQ(0x04, b[8 + get_be16(b + 6) + 2] & 0x05);
+}
+
+TEST_F(disk, descriptor_sense)
+{
+	uint8_t b[256], page[12], cdb[16] = { 0xc5 };
+	const uint8_t *d;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	mode_sense10(_metadata, self->fd, 0, 0x0a, b, sizeof(b));
+	memcpy(page, b + 8 + get_be16(b + 6), sizeof(page));
+	page[0] &= 0x3f;
+	page[2] |= 0x04;			/* D_SENSE */
+	mode_select10(self->fd, page, sizeof(page), &r);
+	ASSERT_GOOD(r);
+
+	sgio(self->fd, cdb, 10, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x20, 0);
+	ASSERT_EQ(0x72, r.sense[0] & 0x7f);
+
+	/* an invalid field: a sense-key-specific descriptor */
+	cdb_rw(cdb, 10, false, 0, 1);
+	cdb[1] = 0x80;
+	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, self->bs, &r);
+	d = sense_desc(r.sense, r.sb_len, 2);
+	ASSERT_NE(NULL, d);
+	ASSERT_EQ(0x72, r.sense[0] & 0x7f);
+	ASSERT_FIELD(r, 1, 1, 7);
+
+	page[2] &= ~0x04;
+	mode_select10(self->fd, page, sizeof(page), &r);
+	ASSERT_GOOD(r);
+	cdb[0] = 0xc5;
+	sgio(self->fd, cdb, 10, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x20, 0);
+	ASSERT_EQ(0x70, r.sense[0] & 0x7f);
+}
+
+/* ---------------------------------------------------- thin provisioning */
+
+static void unmap(int fd, uint64_t lba, uint32_t n, struct sgres *r)
+{
+	uint8_t cdb[10] = { 0x42 }, p[24] = {};
+
+	put_be16(p, 22);
+	put_be16(p + 2, 16);
+	put_be64(p + 8, lba);
+	put_be32(p + 16, n);
+	put_be16(cdb + 7, sizeof(p));
+	sgio(fd, cdb, 10, SG_DXFER_TO_DEV, p, sizeof(p), r);
+}
+
+static bool all_zero(const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+TEST_F(disk, unmap_reads_zeros)
+{
+	uint8_t cdb[10] = { 0x42 }, p[4] = {};
+	uint64_t lba = self->nblocks / 4;
+	uint32_t n = 4 * self->page_blocks + 3;
+	uint8_t *b;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	b = xmalloc((size_t)n * self->bs);
+	fill(b, lba, n, self->bs, 0xabc);
+	disk_rw(self->fd, 16, true, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	unmap(self->fd, lba + 1, n - 2, &r);
+	ASSERT_GOOD(r);
+	memset(b, CANARY, (size_t)n * self->bs);
+	disk_rw(self->fd, 16, false, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_FALSE(all_zero(b, self->bs));		/* untouched ends */
+	ASSERT_TRUE(all_zero(b + self->bs, (size_t)(n - 2) * self->bs));
+	ASSERT_FALSE(all_zero(b + (size_t)(n - 1) * self->bs, self->bs));
+
+	/* a descriptor past the end: LBA OUT OF RANGE, nothing unmapped */
+	unmap(self->fd, self->nblocks - 1, 2, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+	/* a parameter list shorter than its header */
+	put_be16(cdb + 7, 4);
+	sgio(self->fd, cdb, 10, SG_DXFER_TO_DEV, p, 4, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x1a, 0);
+	free(b);
+}
+
+/* GET LBA STATUS from @lba: descriptor @i's LBA, count and status */
+static void lba_status(struct __test_metadata *_metadata, int fd,
+		       uint64_t lba, uint8_t *b, int *nd)
+{
+	uint8_t cdb[16] = { 0x9e, 0x12 };
+	struct sgres r;
+
+	put_be64(cdb + 2, lba);
+	put_be32(cdb + 10, 8 + 16 * 8);
+	memset(b, CANARY, 8 + 16 * 8);
+	sgio(fd, cdb, 16, SG_DXFER_FROM_DEV, b, 8 + 16 * 8, &r);
+	ASSERT_GOOD(r);
+	*nd = (get_be32(b) - 4) / 16;
+	ASSERT_GE(*nd, 1);
+	ASSERT_EQ(8 + 16 * 8 - (8 + 16 * *nd), r.resid);
+	ASSERT_EQ(lba, get_be64(b + 8));
+}
+
+TEST_F(disk, get_lba_status)
+{
+	uint32_t p = self->page_blocks;
+	uint64_t base = (self->nblocks / 2 / p) * p + 64 * p;
+	uint8_t b[8 + 16 * 8], *w, cdb[16] = { 0x9e, 0x12 };
+	struct sgres r;
+	int nd;
+
+	REQUIRE_DISK();
+	w = xmalloc((size_t)p * self->bs);
+	unmap(self->fd, base, 8 * p, &r);
+	ASSERT_GOOD(r);
+	fill(w, base + p, p, self->bs, 7);
+	disk_rw(self->fd, 16, true, base + p, p, w, self->bs, &r);
+	ASSERT_GOOD(r);
+
+	lba_status(_metadata, self->fd, base, b, &nd);
+	ASSERT_GE(nd, 3);
+	ASSERT_EQ(p, get_be32(b + 8 + 8));		/* deallocated */
+	ASSERT_EQ(1, b[8 + 12] & 0x0f);
+	ASSERT_EQ(base + p, get_be64(b + 24));		/* mapped */
+	ASSERT_EQ(p, get_be32(b + 24 + 8));
+	ASSERT_EQ(0, b[24 + 12] & 0x0f);
+	ASSERT_EQ(base + 2 * p, get_be64(b + 40));	/* deallocated */
+	ASSERT_GE(get_be32(b + 40 + 8), 6 * p);
+	ASSERT_EQ(1, b[40 + 12] & 0x0f);
+
+	/* from the last LBA; and past it */
+	lba_status(_metadata, self->fd, self->nblocks - 1, b, &nd);
+	ASSERT_EQ(1, nd);
+	ASSERT_EQ(1u, get_be32(b + 16));
+	put_be64(cdb + 2, self->nblocks);
+	put_be32(cdb + 10, 24);
+	sgio(self->fd, cdb, 16, SG_DXFER_FROM_DEV, b, 24, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+	unmap(self->fd, base, 8 * p, &r);
+	ASSERT_GOOD(r);
+	free(w);
+}
+
+static void write_same(int fd, bool ws16, uint8_t flags, uint64_t lba,
+		       uint32_t n, void *block, uint32_t bs, struct sgres *r)
+{
+	uint8_t cdb[16] = {};
+
+	cdb[1] = flags;
+	if (ws16) {
+		cdb[0] = 0x93;
+		put_be64(cdb + 2, lba);
+		put_be32(cdb + 10, n);
+	} else {
+		cdb[0] = 0x41;
+		put_be32(cdb + 2, lba);
+		put_be16(cdb + 7, n);
+	}
+	sgio(fd, cdb, ws16 ? 16 : 10, SG_DXFER_TO_DEV, block,
+	     (flags & 0x01) ? 0 : bs, r);
+}
+
+TEST_F(disk, write_same)
+{
+	uint64_t lba = self->nblocks / 4 + 1000;
+	uint32_t n = 2 * self->page_blocks + 5, i;
+	uint8_t *blk, *b;
+	struct sgres r;
+	int nd;
+
+	REQUIRE_DISK();
+	blk = xmalloc(self->bs);
+	b = xmalloc((size_t)(n + 2) * self->bs);
+
+	/* a pattern on every block, and not beyond */
+	fill(b, lba - 1, n + 2, self->bs, 0x77);
+	disk_rw(self->fd, 16, true, lba - 1, n + 2, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	fill(blk, 0, 1, self->bs, 0x1234);
+	write_same(self->fd, true, 0, lba, n, blk, self->bs, &r);
+	ASSERT_GOOD(r);
+	disk_rw(self->fd, 16, false, lba - 1, n + 2, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	for (i = 1; i <= n; i++)
+		ASSERT_EQ(0, memcmp(b + (size_t)i * self->bs, blk, self->bs))
+			TH_LOG("block %u", i);
+	fill(blk, lba - 1, 1, self->bs, 0x77);
+	ASSERT_EQ(0, memcmp(b, blk, self->bs));
+
+	/* WRITE SAME(10) with UNMAP and a zero block deallocates */
+	memset(blk, 0, self->bs);
+	write_same(self->fd, false, 0x08, lba, n, blk, self->bs, &r);
+	ASSERT_GOOD(r);
+	disk_rw(self->fd, 16, false, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_TRUE(all_zero(b, (size_t)n * self->bs));
+	lba_status(_metadata, self->fd, (lba + self->page_blocks) /
+		   self->page_blocks * self->page_blocks, b, &nd);
+	ASSERT_EQ(1, b[8 + 12] & 0x0f);
+
+	/* NDOB: zeros without a data-out buffer */
+	fill(b, lba, n, self->bs, 0x99);
+	disk_rw(self->fd, 16, true, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	write_same(self->fd, true, 0x09, lba, n, NULL, self->bs, &r);
+	ASSERT_GOOD(r);
+	disk_rw(self->fd, 16, false, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_TRUE(all_zero(b, (size_t)n * self->bs));
+
+	/* zero blocks (WSNZ) and past the end are refused */
+	write_same(self->fd, true, 0, lba, 0, blk, self->bs, &r);
+	ASSERT_FIELD(r, 1, 10, 7);
+	write_same(self->fd, false, 0, self->nblocks - 1, 2, blk, self->bs,
+		   &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+	free(blk);
+	free(b);
+}
+
+/* ------------------------------------------- COMPARE AND WRITE, VERIFY */
+
+TEST_F(disk, compare_and_write)
+{
+	uint64_t lba = self->nblocks / 3;
+	uint8_t cdb[16] = { 0x89 }, *b, *rd;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	b = xmalloc(4 * self->bs);
+	rd = xmalloc(2 * self->bs);
+	fill(b, lba, 2, self->bs, 0xa);
+	disk_rw(self->fd, 10, true, lba, 2, b, self->bs, &r);
+	ASSERT_GOOD(r);
+
+	/* verify half = what is there, write half = new data */
+	fill(b + 2 * self->bs, lba, 2, self->bs, 0xb);
+	put_be64(cdb + 2, lba);
+	cdb[13] = 2;
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, b, 4 * self->bs, &r);
+	ASSERT_GOOD(r);
+	disk_rw(self->fd, 10, false, lba, 2, rd, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0, memcmp(rd, b + 2 * self->bs, 2 * self->bs));
+
+	/* the old data no longer matches: MISCOMPARE at the first difference */
+	memcpy(b, rd, 2 * self->bs);
+	b[self->bs + 100] ^= 0xff;
+	fill(b + 2 * self->bs, lba, 2, self->bs, 0xc);
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, b, 4 * self->bs, &r);
+	ASSERT_SENSE(r, KEY_MISCOMPARE, 0x1d, 0);
+	ASSERT_EQ(self->bs + 100, sense_info(&r));
+	/* and nothing was written */
+	memset(b, 0, 2 * self->bs);
+	disk_rw(self->fd, 10, false, lba, 2, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0, memcmp(rd, b, 2 * self->bs));
+	free(b);
+	free(rd);
+}
+
+TEST_F(disk, verify)
+{
+	uint64_t lba = self->nblocks / 3 + 64;
+	uint8_t cdb[16] = { 0x2f }, *b;
+	uint32_t n = 6;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	b = xmalloc((size_t)n * self->bs);
+	fill(b, lba, n, self->bs, 0xfe);
+	disk_rw(self->fd, 10, true, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+
+	/* BYTCHK=0: the medium only */
+	put_be32(cdb + 2, lba);
+	put_be16(cdb + 7, n);
+	sgio(self->fd, cdb, 10, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
+	/* BYTCHK=1: equal data, then a difference at byte 777 */
+	cdb[1] = 0x02;
+	sgio(self->fd, cdb, 10, SG_DXFER_TO_DEV, b, n * self->bs, &r);
+	ASSERT_GOOD(r);
+	b[777] ^= 0x01;
+	sgio(self->fd, cdb, 10, SG_DXFER_TO_DEV, b, n * self->bs, &r);
+	ASSERT_SENSE(r, KEY_MISCOMPARE, 0x1d, 0);
+	ASSERT_EQ(777, sense_info(&r));
+	/* BYTCHK=10b is reserved */
+	cdb[1] = 0x04;
+	sgio(self->fd, cdb, 10, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_FIELD(r, 1, 1, 2);
+	/* VERIFY(16) past the end */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x8f;
+	put_be64(cdb + 2, self->nblocks - 1);
+	put_be32(cdb + 10, 2);
+	sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+	free(b);
+}
+
+TEST_F(disk, write_and_verify)
+{
+	uint64_t lba = self->nblocks / 3 + 128;
+	uint8_t cdb[16] = { 0x2e }, *b, *rd;
+	struct sgres r;
+
+	REQUIRE_DISK();
+	b = xmalloc(3 * self->bs);
+	rd = xmalloc(3 * self->bs);
+	fill(b, lba, 3, self->bs, 0x3e);
+	put_be32(cdb + 2, lba);
+	put_be16(cdb + 7, 3);
+	sgio(self->fd, cdb, 10, SG_DXFER_TO_DEV, b, 3 * self->bs, &r);
+	ASSERT_GOOD(r);
+	disk_rw(self->fd, 10, false, lba, 3, rd, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0, memcmp(b, rd, 3 * self->bs));
+
+	/* WRITE AND VERIFY(16), BYTCHK=1 */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x8e;
+	cdb[1] = 0x02;
+	put_be64(cdb + 2, lba);
+	put_be32(cdb + 10, 3);
+	fill(b, lba, 3, self->bs, 0x3f);
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, b, 3 * self->bs, &r);
+	ASSERT_GOOD(r);
+	disk_rw(self->fd, 16, false, lba, 3, rd, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0, memcmp(b, rd, 3 * self->bs));
+
+	cdb[1] = 0x04;				/* BYTCHK=10b: reserved */
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, b, 3 * self->bs, &r);
+	ASSERT_FIELD(r, 1, 1, 2);
+	free(b);
+	free(rd);
+}
+
+TEST_HARNESS_MAIN
