@@ -466,6 +466,7 @@ cmd_make() {
 	done
 	cmd_prepare "$label"
 	load_info "$label"
+	[ -z "$L_CHROOT" ] || need_root "building for $label (in its chroot)"
 	bdir=$CACHE/build-$label
 	[ "$SRC" = "$REPO" ] || bdir=$bdir-$(echo "$SRC" | cksum | cut -d' ' -f1)
 	mkdir -p "$bdir"
