@@ -142,7 +142,6 @@ struct softdma_seg {
  * @done: bytes copied so far; written by the engine under the channel lock
  * @result: completion result, set when it completes
  * @residue: completion residue, set when it completes
- * @started: the engine has started it (faults decided, latency armed)
  * @not_before: the per-descriptor latency ends at this time
  * @seg: engine cursor: current segment (engine only)
  * @seg_off: engine cursor: offset in @seg (engine only)
@@ -158,7 +157,6 @@ struct softdma_desc {
 	u32 done;
 	enum dmaengine_tx_result result;
 	u32 residue;
-	bool started;
 	ktime_t not_before;
 	unsigned int seg;
 	u32 seg_off;
@@ -479,7 +477,6 @@ static struct softdma_desc *softdma_next(struct softdma_chan *sc, bool *kick)
 	list_del(&desc->node);
 	desc->state = SOFTDMA_DESC_ACTIVE;
 	sc->active = desc;
-	desc->started = true;
 	switch (softdma_fate(sc)) {
 	case SOFTDMA_FATE_FAIL:
 		softdma_halt(sc, desc);
@@ -529,9 +526,14 @@ static void softdma_kick_callbacks(struct softdma_chan *sc)
 	local_bh_enable();
 }
 
-/*
- * The engine: runs the channel's descriptors until the queue is empty or
- * the channel is paused, stalled or halted. Process context (workqueue).
+/**
+ * softdma_engine() - the channel's engine (work function)
+ * @work: the channel's work item
+ *
+ * Runs the channel's descriptors until the queue is empty or the channel
+ * is paused, stalled or halted; descriptors issued meanwhile are appended.
+ *
+ * Context: process context (workqueue), may sleep; takes the channel lock.
  */
 static void softdma_engine(struct work_struct *work)
 {
@@ -596,11 +598,16 @@ static void softdma_engine(struct work_struct *work)
 		softdma_kick_callbacks(sc);
 }
 
-/*
- * The completion tasklet: for each completed descriptor, retire it (free,
- * park for reuse or wait for the ACK), then invoke its callback with the
- * lock dropped. One at a time, so a terminate_all from a callback stops the
- * callbacks of the descriptors behind it.
+/**
+ * softdma_tasklet() - run the completion callbacks
+ * @t: the channel's tasklet
+ *
+ * For each completed descriptor: retire it (free, park for reuse or keep
+ * until acked), then invoke its callback with the lock dropped. One at a
+ * time, so a terminate_all from a callback stops the callbacks of the
+ * descriptors behind it.
+ *
+ * Context: softirq; takes the channel lock, never holds it in a callback.
  */
 static void softdma_tasklet(struct tasklet_struct *t)
 {
@@ -690,7 +697,6 @@ static dma_cookie_t softdma_tx_submit(struct dma_async_tx_descriptor *tx)
 	desc->done = 0;
 	desc->seg = 0;
 	desc->seg_off = 0;
-	desc->started = false;
 	list_add_tail(&desc->node, &sc->submitted);
 	sc->nr_submitted++;
 	spin_unlock_irqrestore(&sc->lock, flags);
@@ -1424,6 +1430,13 @@ static void softdma_chan_init(struct softdma_dev *sdev, struct softdma_chan *sc)
 	list_add_tail(&sc->chan.device_node, &sdev->ddev.channels);
 }
 
+/**
+ * softdma_probe() - build and register the controller
+ * @pdev: the softdma platform device
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -ENODEV behind an IOMMU, or another negative error.
+ */
 static int softdma_probe(struct platform_device *pdev)
 {
 	unsigned int nr = channels ?: num_online_cpus();
@@ -1491,13 +1504,21 @@ static int softdma_probe(struct platform_device *pdev)
 	return 0;
 }
 
+/**
+ * softdma_remove() - unregister the controller
+ * @pdev: the softdma platform device
+ *
+ * Only at module unload (bind attributes are suppressed), when no client
+ * holds a channel: the dmaengine core pins the module until then.
+ *
+ * Context: process context, may sleep.
+ */
 static void softdma_remove(struct platform_device *pdev)
 {
 	struct softdma_dev *sdev = platform_get_drvdata(pdev);
 	unsigned int i;
 
 	softdma_debugfs_remove(sdev);
-	/* no client holds a channel: the core pins this module until then */
 	for (i = 0; i < sdev->nr_chans; i++) {
 		cancel_work_sync(&sdev->chans[i].work);
 		tasklet_kill(&sdev->chans[i].tasklet);
