@@ -10,6 +10,11 @@
  * this program) and unloaded again at the end; without them every test is
  * skipped with the reason.
  *
+ * Buffers are handed to the disk by direct I/O (SG_FLAG_DIRECT_IO, with
+ * sg's allow_dio parameter set during each test), so bytes the disk does not
+ * transfer stay as they were: sg's indirect path would copy its whole
+ * bounce buffer back and hide what the disk did.
+ *
  * Every test leaves the disk as it found it: started, write cache enabled,
  * fixed-format sense data.
  */
@@ -45,6 +50,8 @@
 #define KEY_MISCOMPARE		0xe
 
 #define CANARY			0xa5
+#define ALIGNED			__attribute__((aligned(4096)))
+#define SG_ALLOW_DIO		"/sys/module/sg/parameters/allow_dio"
 
 /* ------------------------------------------------------------ byte order */
 
@@ -99,6 +106,17 @@ static int read_str(const char *path, char *buf, size_t len)
 	fclose(f);
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0;
+	return fclose(f) || ret ? -1 : 0;
 }
 
 /* The number of the first SCSI host with proc_name "dmahba", or -1. */
@@ -271,6 +289,7 @@ struct sgres {
 	int driver_status;
 	int resid;
 	int sb_len;
+	bool direct;		/* the buffer was mapped, not copied */
 	uint8_t sense[64];
 };
 
@@ -290,6 +309,7 @@ static void sgio(int fd, const uint8_t *cdb, int cdb_len, int dir, void *buf,
 	h.sbp = r->sense;
 	h.mx_sb_len = sizeof(r->sense);
 	h.timeout = 60000;
+	h.flags = SG_FLAG_DIRECT_IO;	/* honoured for aligned buffers */
 	r->ret = ioctl(fd, SG_IO, &h);
 	if (r->ret)
 		r->ret = -errno;
@@ -298,7 +318,25 @@ static void sgio(int fd, const uint8_t *cdb, int cdb_len, int dir, void *buf,
 	r->driver_status = h.driver_status;
 	r->resid = h.resid;
 	r->sb_len = h.sb_len_wr;
+	r->direct = (h.info & SG_INFO_DIRECT_IO_MASK) == SG_INFO_DIRECT_IO;
 }
+
+/* Index of the first byte of b[from..to) that is not @v, or -1 */
+static long first_not(const uint8_t *b, size_t from, size_t to, uint8_t v)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		if (b[i] != v)
+			return i;
+	return -1;
+}
+
+/* The disk moved nothing into b[from..to): the canary is intact */
+#define ASSERT_CANARY(r, b, from, to) do { \
+	ASSERT_TRUE((r).direct) TH_LOG("the buffer was not mapped directly"); \
+	ASSERT_EQ(-1, first_not((b), (from), (to), CANARY)); \
+} while (0)
 
 static bool sense_desc_format(const uint8_t *s)
 {
@@ -400,6 +438,7 @@ FIXTURE(disk) {
 	uint64_t nblocks;
 	uint32_t max_blocks;	/* largest transfer sg and the disk accept */
 	uint32_t page_blocks;	/* blocks per page (provisioning granularity) */
+	char allow_dio[8];	/* sg's allow_dio before the test */
 	char why[1000];
 };
 
@@ -455,12 +494,13 @@ static void fill(uint8_t *buf, uint64_t lba, uint32_t n, uint32_t bs,
 				 (uint32_t)((lba + i) * 2654435761u) ^ j ^ seed);
 }
 
+/* page-aligned, so that sg maps it for direct I/O */
 static void *xmalloc(size_t len)
 {
-	void *p = malloc(len ? len : 1);
+	void *p;
 
-	if (!p) {
-		perror("malloc");
+	if (posix_memalign(&p, 4096, len ? len : 1)) {
+		perror("posix_memalign");
 		exit(1);
 	}
 	return p;
@@ -504,6 +544,17 @@ FIXTURE_SETUP(disk)
 		unlink(path);
 	}
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", path, strerror(errno));
+
+	/* direct I/O, so that canaries show what the disk transferred */
+	if (read_str(SG_ALLOW_DIO, self->allow_dio, sizeof(self->allow_dio)) ||
+	    write_str(SG_ALLOW_DIO, "1")) {
+		snprintf(self->why, sizeof(self->why), "cannot set %s: %s",
+			 SG_ALLOW_DIO, strerror(errno));
+		self->allow_dio[0] = 0;
+		close(self->fd);
+		self->fd = -1;
+		return;
+	}
 
 	/* absorb a unit attention or a stop an earlier failure left behind */
 	for (i = 0; i < 3; i++) {
@@ -560,6 +611,8 @@ FIXTURE_TEARDOWN(disk)
 {
 	if (self->fd >= 0)
 		close(self->fd);
+	if (self->allow_dio[0])
+		write_str(SG_ALLOW_DIO, self->allow_dio);
 }
 
 /* 6.1's harness runs the test body after a SKIP in the setup */
@@ -572,9 +625,8 @@ FIXTURE_TEARDOWN(disk)
 
 TEST_F(disk, inquiry_standard)
 {
-	uint8_t cdb[6] = { 0x12 }, b[255];
+	uint8_t cdb[6] = { 0x12 }, b[512] ALIGNED;
 	struct sgres r;
-	unsigned int i;
 
 	REQUIRE_DISK();
 	/* the whole response: 96 bytes, the rest of the buffer untouched */
@@ -591,8 +643,7 @@ TEST_F(disk, inquiry_standard)
 	ASSERT_EQ(0, memcmp(b + 16, "dmahba  ", 8));
 	ASSERT_GE(b[4], 31);
 	ASSERT_EQ(sizeof(b) - (b[4] + 5), (unsigned int)r.resid);
-	for (i = b[4] + 5; i < sizeof(b); i++)
-		ASSERT_EQ(CANARY, b[i]) TH_LOG("byte %u written", i);
+	ASSERT_CANARY(r, b, b[4] + 5, sizeof(b));
 
 	/* allocation length 36: 36 bytes and no more */
 	memset(b, CANARY, sizeof(b));
@@ -601,8 +652,7 @@ TEST_F(disk, inquiry_standard)
 	ASSERT_GOOD(r);
 	ASSERT_EQ(sizeof(b) - 36, (unsigned int)r.resid);
 	ASSERT_EQ(0, memcmp(b + 8, "Linux   ", 8));
-	for (i = 36; i < sizeof(b); i++)
-		ASSERT_EQ(CANARY, b[i]) TH_LOG("byte %u written", i);
+	ASSERT_CANARY(r, b, 36, sizeof(b));
 
 	/* a page code without EVPD is an invalid field */
 	cdb[2] = 0x80;
@@ -610,34 +660,33 @@ TEST_F(disk, inquiry_standard)
 	ASSERT_FIELD(r, 1, 2, 7);
 }
 
-/* Fetch VPD page @page into @b (256 bytes); return its length */
+/* Fetch VPD page @page into @b (512 bytes, aligned); return its length */
 static int vpd(struct __test_metadata *_metadata, int fd, uint8_t page,
 	       uint8_t *b)
 {
 	uint8_t cdb[6] = { 0x12, 0x01, page };
 	struct sgres r;
-	int len, i;
+	int len;
 
-	memset(b, CANARY, 256);
-	put_be16(cdb + 3, 256);
-	sgio(fd, cdb, 6, SG_DXFER_FROM_DEV, b, 256, &r);
+	memset(b, CANARY, 512);
+	put_be16(cdb + 3, 512);
+	sgio(fd, cdb, 6, SG_DXFER_FROM_DEV, b, 512, &r);
 	ASSERT_GOOD(r);
 	ASSERT_EQ(0x00, b[0]);
 	ASSERT_EQ(page, b[1]);
 	len = 4 + get_be16(b + 2);
-	ASSERT_LE(len, 256);
-	ASSERT_EQ(256 - len, r.resid);
-	for (i = len; i < 256; i++)
-		ASSERT_EQ(CANARY, b[i]) TH_LOG("page %#x byte %d", page, i);
+	ASSERT_LE(len, 512);
+	ASSERT_EQ(512 - len, r.resid);
+	ASSERT_CANARY(r, b, len, 512);
 	return len;
 }
 
 TEST_F(disk, inquiry_vpd)
 {
 	static const uint8_t pages[] = { 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2 };
-	uint8_t b[256], cdb[6] = { 0x12, 0x01, 0x89 };
+	uint8_t b[512] ALIGNED, cdb[6] = { 0x12, 0x01, 0x89 };
 	bool t10 = false, naa = false;
-	int len, i, off;
+	int len, off;
 	struct sgres r;
 
 	REQUIRE_DISK();
@@ -647,8 +696,9 @@ TEST_F(disk, inquiry_vpd)
 
 	len = vpd(_metadata, self->fd, 0x80, b);
 	ASSERT_GT(len, 4);
-	for (i = 4; i < len; i++)
-		ASSERT_TRUE(b[i] >= 0x20 && b[i] < 0x7f);
+	b[len] = 0;
+	ASSERT_EQ(len - 4, (int)strspn((char *)b + 4,
+		  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -_.:"));
 
 	len = vpd(_metadata, self->fd, 0x83, b);
 	for (off = 4; off + 4 <= len; off += 4 + b[off + 3]) {
@@ -687,8 +737,8 @@ TEST_F(disk, inquiry_vpd)
 	ASSERT_EQ(0x02, b[6] & 0x07);		/* thin provisioned */
 
 	/* VPD 89h (ATA information) is not there */
-	put_be16(cdb + 3, 255);
-	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	put_be16(cdb + 3, 512);
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 512, &r);
 	ASSERT_FIELD(r, 1, 2, 7);
 }
 
@@ -696,7 +746,7 @@ TEST_F(disk, inquiry_vpd)
 
 TEST_F(disk, read_capacity)
 {
-	uint8_t cdb[16] = { 0x25 }, b[64];
+	uint8_t cdb[16] = { 0x25 }, b[512] ALIGNED;
 	char path[PATH_MAX], val[32];
 	struct dirent *de;
 	struct sgres r;
@@ -725,7 +775,7 @@ TEST_F(disk, read_capacity)
 	ASSERT_EQ(self->bs, get_be32(b + 8));
 	ASSERT_EQ(0, b[12] & 0x01);		/* no protection */
 	ASSERT_EQ(0xc0, b[14] & 0xc0);		/* LBPME, LBPRZ */
-	ASSERT_EQ(CANARY, b[32]);
+	ASSERT_CANARY(r, b, 32, sizeof(b));
 
 	/* the block layer's idea of the size agrees */
 	snprintf(path, sizeof(path),
@@ -814,7 +864,6 @@ TEST_F(disk, transfer_length_and_buffer)
 {
 	uint8_t cdb[16], *b;
 	struct sgres r;
-	uint32_t i;
 
 	REQUIRE_DISK();
 	b = xmalloc(4 * self->bs);
@@ -828,16 +877,14 @@ TEST_F(disk, transfer_length_and_buffer)
 	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, 2 * self->bs, &r);
 	ASSERT_GOOD(r);
 	ASSERT_EQ((int)self->bs, r.resid);
-	for (i = self->bs; i < 4 * self->bs; i++)
-		ASSERT_EQ(CANARY, b[i]) TH_LOG("byte %u written", i);
+	ASSERT_CANARY(r, b, self->bs, 4 * self->bs);
 
 	/* a buffer smaller than the transfer is refused, nothing moves */
 	memset(b, CANARY, 4 * self->bs);
 	cdb_rw(cdb, 10, false, 100, 2);
 	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, self->bs, &r);
 	ASSERT_FIELD(r, 1, 7, 7);
-	for (i = 0; i < 4 * self->bs; i++)
-		ASSERT_EQ(CANARY, b[i]) TH_LOG("byte %u written", i);
+	ASSERT_CANARY(r, b, 0, 4 * self->bs);
 
 	/* transfer length 0: nothing to do, GOOD */
 	cdb_rw(cdb, 10, false, 100, 0);
@@ -848,7 +895,7 @@ TEST_F(disk, transfer_length_and_buffer)
 
 TEST_F(disk, lba_out_of_range)
 {
-	uint8_t cdb[16], b[4096 * 2];
+	uint8_t cdb[16], b[4096 * 2] ALIGNED;
 	struct sgres r;
 
 	REQUIRE_DISK();
@@ -873,7 +920,7 @@ TEST_F(disk, lba_out_of_range)
 
 TEST_F(disk, invalid_opcode_and_fields)
 {
-	uint8_t cdb[16] = {}, b[512];
+	uint8_t cdb[16] = {}, b[4096] ALIGNED;
 	struct sgres r;
 
 	REQUIRE_DISK();
@@ -913,7 +960,7 @@ TEST_F(disk, invalid_opcode_and_fields)
 static int rsoc_one(struct __test_metadata *_metadata, int fd, uint8_t op,
 		    uint16_t sa, bool has_sa, uint8_t *u)
 {
-	uint8_t cdb[12] = { 0xa3, 0x0c }, b[64];
+	uint8_t cdb[12] = { 0xa3, 0x0c }, b[512] ALIGNED;
 	struct sgres r;
 	int len;
 
@@ -928,6 +975,7 @@ static int rsoc_one(struct __test_metadata *_metadata, int fd, uint8_t op,
 	len = get_be16(b + 2);
 	ASSERT_TRUE(len == 6 || len == 10 || len == 12 || len == 16);
 	ASSERT_EQ((int)sizeof(b) - 4 - len, r.resid);
+	ASSERT_CANARY(r, b, 4 + len, sizeof(b));
 	ASSERT_EQ(op, b[4]);
 	memcpy(u, b + 4, len);
 	return len;
@@ -1040,7 +1088,7 @@ TEST_F_TIMEOUT(disk, cdb_usage_data_enforced, 300)
 
 TEST_F(disk, report_luns)
 {
-	uint8_t cdb[12] = { 0xa0 }, b[2048];
+	uint8_t cdb[12] = { 0xa0 }, b[2048] ALIGNED;
 	int n, i;
 	struct sgres r;
 
@@ -1058,11 +1106,11 @@ TEST_F(disk, report_luns)
 		ASSERT_EQ(0u, get_be32(b + 8 + 8 * i + 4) |
 			  get_be16(b + 8 + 8 * i + 2));
 	}
-	ASSERT_EQ(CANARY, b[8 + 8 * n]);
+	ASSERT_CANARY(r, b, 8 + 8 * n, sizeof(b));
 
 	/* an allocation length under 16 is an invalid field */
 	put_be32(cdb + 6, 8);
-	sgio(self->fd, cdb, 12, SG_DXFER_FROM_DEV, b, 8, &r);
+	sgio(self->fd, cdb, 12, SG_DXFER_FROM_DEV, b, 512, &r);
 	ASSERT_FIELD(r, 1, 6, 7);
 }
 
@@ -1070,7 +1118,7 @@ TEST_F(disk, report_luns)
 
 TEST_F(disk, unit_attention_after_reset)
 {
-	uint8_t tur[6] = {}, inq[6] = { 0x12, 0, 0, 0, 36 }, b[36];
+	uint8_t tur[6] = {}, inq[6] = { 0x12, 0, 0, 0, 36 }, b[512] ALIGNED;
 	int val = SG_SCSI_RESET_DEVICE;
 	struct sgres r;
 
@@ -1078,7 +1126,7 @@ TEST_F(disk, unit_attention_after_reset)
 	ASSERT_EQ(0, ioctl(self->fd, SG_SCSI_RESET, &val))
 		TH_LOG("SG_SCSI_RESET: %s", strerror(errno));
 	/* INQUIRY is not stopped by it */
-	sgio(self->fd, inq, 6, SG_DXFER_FROM_DEV, b, 36, &r);
+	sgio(self->fd, inq, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
 	ASSERT_GOOD(r);
 	/* the next command gets it, once */
 	sgio(self->fd, tur, 6, SG_DXFER_NONE, NULL, 0, &r);
@@ -1091,7 +1139,7 @@ TEST_F(disk, unit_attention_after_reset)
 
 TEST_F(disk, request_sense)
 {
-	uint8_t cdb[6] = { 0x03, 0, 0, 0, 252 }, b[252];
+	uint8_t cdb[6] = { 0x03, 0, 0, 0, 252 }, b[512] ALIGNED;
 	struct sgres r;
 
 	REQUIRE_DISK();
@@ -1102,7 +1150,7 @@ TEST_F(disk, request_sense)
 	ASSERT_EQ(KEY_NO_SENSE, b[2] & 0x0f);
 	ASSERT_EQ(0, b[12]);
 	ASSERT_EQ(8 + b[7], (int)sizeof(b) - r.resid);
-	ASSERT_EQ(CANARY, b[8 + b[7]]);
+	ASSERT_CANARY(r, b, 8 + b[7], sizeof(b));
 
 	cdb[1] = 0x01;				/* DESC */
 	memset(b, CANARY, sizeof(b));
@@ -1111,6 +1159,7 @@ TEST_F(disk, request_sense)
 	ASSERT_EQ(0x72, b[0] & 0x7f);
 	ASSERT_EQ(KEY_NO_SENSE, b[1] & 0x0f);
 	ASSERT_EQ(8 + b[7], (int)sizeof(b) - r.resid);
+	ASSERT_CANARY(r, b, 8 + b[7], sizeof(b));
 }
 
 /* -------------------------------------------------------------- START STOP */
@@ -1118,7 +1167,7 @@ TEST_F(disk, request_sense)
 TEST_F(disk, start_stop_unit)
 {
 	uint8_t ssu[6] = { 0x1b }, tur[6] = {}, rs[6] = { 0x03, 0, 0, 0, 18 };
-	uint8_t b[4096];
+	uint8_t b[4096] ALIGNED;
 	struct sgres r;
 
 	REQUIRE_DISK();
@@ -1176,16 +1225,16 @@ TEST_F(disk, synchronize_cache)
 
 /* MODE SENSE(10) of page @page, control @pc, with block descriptors */
 static int mode_sense10(struct __test_metadata *_metadata, int fd,
-			uint8_t pc, uint8_t page, uint8_t *b, int len)
+			uint8_t pc, uint8_t page, uint8_t *b, int len,
+			struct sgres *r)
 {
 	uint8_t cdb[10] = { 0x5a, 0, (uint8_t)(pc << 6 | page) };
-	struct sgres r;
 
 	memset(b, CANARY, len);
 	put_be16(cdb + 7, len);
-	sgio(fd, cdb, 10, SG_DXFER_FROM_DEV, b, len, &r);
-	ASSERT_GOOD(r);
-	ASSERT_EQ(get_be16(b) + 2, len - r.resid);
+	sgio(fd, cdb, 10, SG_DXFER_FROM_DEV, b, len, r);
+	ASSERT_GOOD(*r);
+	ASSERT_EQ(get_be16(b) + 2, len - r->resid);
 	return get_be16(b) + 2;
 }
 
@@ -1202,14 +1251,14 @@ static void mode_select10(int fd, const uint8_t *page, int plen,
 
 TEST_F(disk, mode_sense_pages)
 {
-	uint8_t b[256], cdb[6] = { 0x1a, 0, 0x3f, 0, 255 };
+	uint8_t b[512] ALIGNED, cdb[6] = { 0x1a, 0, 0x3f, 0, 255 };
 	uint8_t c10[10] = { 0x5a, 0x10, 0x0a };
 	int len;
 	struct sgres r;
 
 	REQUIRE_DISK();
 	/* all pages, 10-byte: header, 8-byte block descriptor, 08h, 0Ah */
-	len = mode_sense10(_metadata, self->fd, 0, 0x3f, b, sizeof(b));
+	len = mode_sense10(_metadata, self->fd, 0, 0x3f, b, sizeof(b), &r);
 	ASSERT_EQ(0x10, b[3] & 0x10);			/* DPOFUA */
 	ASSERT_EQ(0, b[3] & 0x80);			/* not WP */
 	ASSERT_EQ(8, get_be16(b + 6));
@@ -1221,10 +1270,10 @@ TEST_F(disk, mode_sense_pages)
 	ASSERT_EQ(0x0a, b[37]);
 	ASSERT_EQ(0, b[38] & 0x04);			/* D_SENSE off */
 	ASSERT_EQ(48, len);
-	ASSERT_EQ(CANARY, b[48]);
+	ASSERT_CANARY(r, b, 48, sizeof(b));
 
 	/* changeable values: WCE and RCD; D_SENSE */
-	mode_sense10(_metadata, self->fd, 1, 0x3f, b, sizeof(b));
+	mode_sense10(_metadata, self->fd, 1, 0x3f, b, sizeof(b), &r);
 	ASSERT_EQ(0x05, b[18]);
 	ASSERT_EQ(0x04, b[38]);
 
@@ -1232,13 +1281,13 @@ TEST_F(disk, mode_sense_pages)
 	cdb[1] = 0x08;
 	cdb[2] = 0x08;
 	memset(b, CANARY, sizeof(b));
-	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
 	ASSERT_GOOD(r);
 	ASSERT_EQ(4 + 20 - 1, b[0]);
 	ASSERT_EQ(0, b[3]);				/* no descriptor */
 	ASSERT_EQ(0x08, b[4]);
-	ASSERT_EQ(255 - 24, r.resid);
-	ASSERT_EQ(CANARY, b[24]);
+	ASSERT_EQ((int)sizeof(b) - 24, r.resid);
+	ASSERT_CANARY(r, b, 24, sizeof(b));
 
 	/* long LBA block descriptor */
 	put_be16(c10 + 7, sizeof(b));
@@ -1254,25 +1303,25 @@ TEST_F(disk, mode_sense_pages)
 	cdb[0] = 0x1a;
 	cdb[2] = 0xc8;
 	cdb[4] = 255;
-	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
 	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x39, 0);
 	cdb[2] = 0x1c;
-	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
 	ASSERT_FIELD(r, 1, 2, 5);
 	cdb[2] = 0x08;
 	cdb[3] = 0x01;
-	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, 255, &r);
+	sgio(self->fd, cdb, 6, SG_DXFER_FROM_DEV, b, sizeof(b), &r);
 	ASSERT_FIELD(r, 1, 3, 7);
 }
 
 TEST_F(disk, mode_select_wce)
 {
 	uint8_t ms6[6] = { 0x15, 0x10, 0, 0, 4 + 20 }, l[24] = {};
-	uint8_t b[256], page[20];
+	uint8_t b[512] ALIGNED, page[20];
 	struct sgres r;
 
 	REQUIRE_DISK();
-	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b));
+	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b), &r);
 	memcpy(page, b + 8 + get_be16(b + 6), sizeof(page));
 	ASSERT_EQ(0x08, page[0] & 0x3f);
 	ASSERT_EQ(0x04, page[2] & 0x04);
@@ -1281,7 +1330,7 @@ TEST_F(disk, mode_select_wce)
 	page[2] &= ~0x04;			/* WCE off */
 	mode_select10(self->fd, page, sizeof(page), &r);
 	ASSERT_GOOD(r);
-	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b));
+	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b), &r);
 	ASSERT_EQ(0, b[8 + get_be16(b + 6) + 2] & 0x04);
 
 	/* MODE SELECT(6) puts it back */
@@ -1289,7 +1338,7 @@ TEST_F(disk, mode_select_wce)
 	l[4 + 2] |= 0x04;
 	sgio(self->fd, ms6, 6, SG_DXFER_TO_DEV, l, sizeof(l), &r);
 	ASSERT_GOOD(r);
-	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b));
+	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b), &r);
 	ASSERT_EQ(0x04, b[8 + get_be16(b + 6) + 2] & 0x04);
 
 	/* a bit that is not changeable: the field pointer names it */
@@ -1315,18 +1364,18 @@ TEST_F(disk, mode_select_wce)
 	sgio(self->fd, ms6, 6, SG_DXFER_NONE, NULL, 0, &r);
 	ASSERT_FIELD(r, 1, 1, 0);
 	/* nothing changed */
-	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b));
+	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b), &r);
 	ASSERT_EQ(0x04, b[8 + get_be16(b + 6) + 2] & 0x05);
 }
 
 TEST_F(disk, descriptor_sense)
 {
-	uint8_t b[256], page[12], cdb[16] = { 0xc5 };
+	uint8_t b[4096] ALIGNED, page[12], cdb[16] = { 0xc5 };
 	const uint8_t *d;
 	struct sgres r;
 
 	REQUIRE_DISK();
-	mode_sense10(_metadata, self->fd, 0, 0x0a, b, sizeof(b));
+	mode_sense10(_metadata, self->fd, 0, 0x0a, b, sizeof(b), &r);
 	memcpy(page, b + 8 + get_be16(b + 6), sizeof(page));
 	page[0] &= 0x3f;
 	page[2] |= 0x04;			/* D_SENSE */
@@ -1509,9 +1558,10 @@ TEST_F(disk, write_same)
 	ASSERT_GOOD(r);
 	disk_rw(self->fd, 16, false, lba - 1, n + 2, b, self->bs, &r);
 	ASSERT_GOOD(r);
-	for (i = 1; i <= n; i++)
+	for (i = 1; i <= n; i++) {
 		ASSERT_EQ(0, memcmp(b + (size_t)i * self->bs, blk, self->bs))
 			TH_LOG("block %u", i);
+	}
 	fill(blk, lba - 1, 1, self->bs, 0x77);
 	ASSERT_EQ(0, memcmp(b, blk, self->bs));
 
