@@ -43,4 +43,16 @@ static int name(struct platform_device *pdev)				\
 }
 #endif
 
+/*
+ * queuecommand returns enum scsi_qc_status in 7.x, where the
+ * SCSI_MLQUEUE_* values became that enum's members; before, it returned
+ * int and they were macros. Feature test: the macro exists or not.
+ */
+#include <scsi/scsi.h>
+#ifdef SCSI_MLQUEUE_HOST_BUSY
+typedef int dmahba_qc_status_t;
+#else
+typedef enum scsi_qc_status dmahba_qc_status_t;
+#endif
+
 #endif /* DMAHBA_COMPAT_H */

@@ -88,7 +88,8 @@ static struct dmahba_port_miniport dmahba_mp;
  * Context: blk-mq dispatch, may be atomic; never sleeps.
  * Return: 0.
  */
-static int dmahba_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
+static dmahba_qc_status_t dmahba_queuecommand(struct Scsi_Host *shost,
+					      struct scsi_cmnd *scmd)
 {
 	return dmahba_port_queuecommand(shost, scmd);
 }

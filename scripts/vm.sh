@@ -32,6 +32,7 @@ Usage: scripts/vm.sh [options] -- COMMAND...
   -f          also carry fio and its libraries
   -l FILE     where to save the guest's kernel log (default out/vm-LABEL/kernel.log)
   -q          do not echo the guest command's output (still saved in out/vm-LABEL/console.log)
+Runs may go on side by side: each keeps its files in a directory of its own.
 Environment: QEMU_ACCEL (default tcg,thread=multi), QEMU_EXTRA (more qemu arguments).
 EOF
 }
@@ -112,7 +113,7 @@ if [ ! -e "$base" ]; then
 exec /bin/busybox timeout "$@"
 EOF
 	chmod 0755 "$r/usr/bin/timeout"
-	mods="scsi_mod sd_mod sg scsi_debug null_blk configfs ext4 crc32c_generic"
+	mods="scsi_mod sd_mod sg scsi_debug null_blk configfs ext4 crypto-crc32c"
 	if [ "$label" != 6.1 ]; then
 		"$top/scripts/kernels.sh" modules "$label" "$r" $mods
 	else
@@ -123,7 +124,8 @@ EOF
 		cp "$MODDIR"/modules.{order,builtin,builtin.modinfo} "$r$MODDIR/" 2>/dev/null || true
 		depmod -b "$r" "$KVER"
 	fi
-	mkcpio "$r" "$base"
+	mkcpio "$r" "$base.$$"
+	mv "$base.$$" "$base"
 	rm -rf "$r"
 fi
 layers=("$base")
@@ -135,15 +137,18 @@ if [ "$with_fio" = 1 ]; then
 		rm -f "$out"/fio-*.cpio
 		r=$(mktemp -d)
 		copy_bin "$r" /usr/bin/fio
-		mkcpio "$r" "$fiol"
+		mkcpio "$r" "$fiol.$$"
+		mv "$fiol.$$" "$fiol"
 		rm -rf "$r"
 	fi
 	layers+=("$fiol")
 fi
 
 # --- our layer: modules and tests, rebuilt every run (small)
-r=$(mktemp -d)
-trap 'rm -rf "$r"' EXIT
+# several runs may share this machine: everything per run lives in $run
+run=$(mktemp -d "$out/run.XXXXXX")
+r=$run/root
+trap 'rm -rf "$run"' EXIT
 mkdir -p "$r/dmahba"
 if [ -n "$moddir" ]; then
 	find "$moddir" -maxdepth 1 -name '*.ko' -exec cp {} "$r/dmahba/" \;
@@ -191,24 +196,25 @@ poweroff -f
 EOF
 chmod 0755 "$r/init"
 printf '%s\n' "export DMAHBA_KO_DIR=/dmahba KVER=$KVER" "$cmd" > "$r/cmd.sh"
-mkcpio "$r" "$out/run.cpio"
-layers+=("$out/run.cpio")
-cat "${layers[@]}" > "$out/initramfs.cpio"
+mkcpio "$r" "$run/run.cpio"
+layers+=("$run/run.cpio")
+cat "${layers[@]}" > "$run/initramfs.cpio"
 
 accel=${QEMU_ACCEL:-tcg,thread=multi}
-console=$out/console.log
+console=$run/console.log
 : > "$klog"
 set +e
 # shellcheck disable=SC2086
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp "$cpus" -m "$mem" -no-reboot \
 	-display none -monitor none -nodefaults \
-	-kernel "$VMLINUZ" -initrd "$out/initramfs.cpio" \
+	-kernel "$VMLINUZ" -initrd "$run/initramfs.cpio" \
 	-append "console=ttyS1 loglevel=7 panic=-1 oops=panic rdinit=/init ${KERNEL_APPEND:-}" \
 	-serial stdio -serial "file:$klog" ${QEMU_EXTRA:-} </dev/null |
 	tr -d '\r' | tee "$console" | { if [ "$quiet" = 1 ]; then cat >/dev/null; else cat; fi; }
 qrc=${PIPESTATUS[0]}
 set -e
+cp "$console" "$out/console.log" 2>/dev/null || true
 rc=$(sed -n 's/^DMAHBA-VM-EXIT=\([0-9]*\)$/\1/p' "$console" | tail -1)
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "vm: timed out after ${timeout}s (kernel log: $klog)" >&2
