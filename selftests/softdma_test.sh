@@ -28,6 +28,7 @@ mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] || \
 	ksft_skip_all "softdma is not loaded and softdma.ko is not in $ko_dir"
 
 we_loaded_softdma=0
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	mod_loaded softdma_test && rmmod softdma_test
 	[ "$we_loaded_softdma" = 1 ] && mod_loaded softdma && rmmod softdma
@@ -53,7 +54,11 @@ else
 	else
 		ksft_pass "softdma refuses latency_us=20000000"
 	fi
+	n0=$(find /sys/class/dma -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 	insmod "$ko_dir/softdma.ko" && we_loaded_softdma=1
+	n1=$(find /sys/class/dma -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	ksft_check "softdma has one channel per online CPU by default" \
+		[ $((n1 - n0)) -eq "$(grep -c '^processor' /proc/cpuinfo)" ]
 fi
 if ! mod_loaded softdma; then
 	ksft_fail "softdma loads"
@@ -67,12 +72,12 @@ if ! insmod "$test_ko" nchans=2; then
 fi
 ksft_pass "softdma_test loads and holds softdma channels"
 tdbg=/sys/kernel/debug/softdma_test
-chans=$(cat $tdbg/chans)
+chans=$(cat "$tdbg/chans")
 c0=$(echo "$chans" | head -n 1)
 kdbg=/sys/kernel/debug/softdma/$c0
 sysc=/sys/class/dma/$c0
 diag "channels held: $(echo "$chans" | tr "\n" " ")"
-ksft_check "$c0 is in use in /sys/class/dma" [ "$(cat $sysc/in_use)" = 1 ]
+ksft_check "$c0 is in use in /sys/class/dma" [ "$(cat "$sysc/in_use")" = 1 ]
 
 knob() { echo "$2" > "$kdbg/$1"; }
 kstat() { cat "$kdbg/$1"; }
@@ -80,11 +85,11 @@ kstat() { cat "$kdbg/$1"; }
 # run NAME [ARGS...]: run a test of the module, report it under NAME ARGS
 run() {
 	_t="$*"
-	if ! echo "$_t" > $tdbg/run; then
+	if ! echo "$_t" > "$tdbg/run"; then
 		ksft_fail "$_t (the module refused the test)"
 		return 1
 	fi
-	_r=$(cat $tdbg/run)
+	_r=$(cat "$tdbg/run")
 	case "$_r" in
 	ok) ksft_pass "$_t" ;;
 	skip:*) ksft_skip "$_t" "${_r#skip: }" ;;
@@ -109,11 +114,11 @@ fi
 run terminate_cb
 
 # --- counters: exactly the bytes moved
-b0=$(cat $sysc/bytes_transferred)
-m0=$(cat $sysc/memcpy_count)
+b0=$(cat "$sysc/bytes_transferred")
+m0=$(cat "$sysc/memcpy_count")
 run bytes 16 65536
-b1=$(cat $sysc/bytes_transferred)
-m1=$(cat $sysc/memcpy_count)
+b1=$(cat "$sysc/bytes_transferred")
+m1=$(cat "$sysc/memcpy_count")
 ksft_check "bytes_transferred grew by 16 * 65536" [ $((b1 - b0)) -eq 1048576 ]
 ksft_check "memcpy_count grew by 16" [ $((m1 - m0)) -eq 16 ]
 
@@ -132,11 +137,11 @@ knob latency_us 0
 # --- faults, halt and reset
 f0=$(kstat failed)
 a0=$(kstat aborted)
-b0=$(cat $sysc/bytes_transferred)
+b0=$(cat "$sysc/bytes_transferred")
 knob fail_mode read
 knob fail_nth 3
 run fail 3 read 8
-b1=$(cat $sysc/bytes_transferred)
+b1=$(cat "$sysc/bytes_transferred")
 ksft_check "fail_nth fired once and reads 0" [ "$(kstat fail_nth)" = 0 ]
 ksft_check "failed counter +1" [ $(($(kstat failed) - f0)) -eq 1 ]
 ksft_check "aborted counter +5" [ $(($(kstat aborted) - a0)) -eq 5 ]
@@ -158,6 +163,7 @@ ksft_check "stall_nth fired once and reads 0" [ "$(kstat stall_nth)" = 0 ]
 run multichan 300
 
 # --- debugfs knobs refuse bad values and keep the old one
+# shellcheck disable=SC2317 # called through ksft_check
 bad_write() {	# FILE VALUE: the write must fail and FILE keep its value
 	_old=$(cat "$kdbg/$1")
 	if echo "$2" > "$kdbg/$1" 2>/dev/null; then
@@ -177,8 +183,8 @@ knob latency_us 0
 
 # --- no descriptor leaked, nothing left queued
 for _c in $chans; do
-	ksft_check "$_c: no descriptor left" [ "$(cat /sys/kernel/debug/softdma/$_c/descriptors)" = 0 ]
-	ksft_check "$_c: nothing queued" [ "$(cat /sys/kernel/debug/softdma/$_c/queued)" = 0 ]
+	ksft_check "$_c: no descriptor left" [ "$(cat "/sys/kernel/debug/softdma/$_c/descriptors")" = 0 ]
+	ksft_check "$_c: nothing queued" [ "$(cat "/sys/kernel/debug/softdma/$_c/queued")" = 0 ]
 done
 
 # --- unloading: refused while a client holds a channel, clean when idle
