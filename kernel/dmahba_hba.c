@@ -199,7 +199,17 @@ static void dmahba_hba_next(struct dmahba_hba *hba, struct dmahba_port_req *req,
 	}
 }
 
-/* HwScsiStartIo */
+/**
+ * dmahba_hba_start_io() - HwScsiStartIo: take a request
+ * @hw: the device extension of the DMA context
+ * @req: the request; the miniport owns it until RequestComplete
+ *
+ * Decodes the CDB through the target emulation and starts its first data
+ * phase, or completes it at once when it has none.
+ *
+ * Context: port queue lock held, interrupts off.
+ * Return: true (every request is accepted; bad ones complete with an error).
+ */
 static bool dmahba_hba_start_io(void *hw, struct dmahba_port_req *req)
 {
 	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
@@ -223,7 +233,15 @@ static bool dmahba_hba_start_io(void *hw, struct dmahba_port_req *req)
 	return true;
 }
 
-/* HwScsiDmaStarted: the channel is programmed; enable the HBA's DMA request */
+/**
+ * dmahba_hba_dma_started() - HwScsiDmaStarted: arm the HBA for the window
+ * @hw: the device extension of the DMA context
+ *
+ * The channel is programmed; the HBA may now raise its DMA request. A
+ * DmaStarted for a window cancelled meanwhile does nothing.
+ *
+ * Context: port queue lock held, interrupts off.
+ */
 static void dmahba_hba_dma_started(void *hw)
 {
 	struct dmahba_hba *hba = hw;
@@ -233,7 +251,17 @@ static void dmahba_hba_dma_started(void *hw)
 	hba->armed = true;
 }
 
-/* HwScsiInterrupt: the window's transfer ended */
+/**
+ * dmahba_hba_interrupt() - HwScsiInterrupt: the window's transfer ended
+ * @hw: the device extension of the DMA context
+ *
+ * FlushDma, then the next window of the phase, the next phase, or the
+ * request's completion (RequestComplete + NextRequest).
+ *
+ * Context: port queue lock held, interrupts off (called from the channel's
+ * completion callback, softirq, or after DmaStarted).
+ * Return: true if the HBA had a transfer pending.
+ */
 static bool dmahba_hba_interrupt(void *hw)
 {
 	struct dmahba_hba *hba = hw;
@@ -275,7 +303,17 @@ static void dmahba_hba_cancel(struct dmahba_hba *hba)
 	}
 }
 
-/* SRB_FUNCTION_ABORT_COMMAND */
+/**
+ * dmahba_hba_abort() - SRB_FUNCTION_ABORT_COMMAND
+ * @hw: the device extension of the DMA context
+ * @req: the request to abort
+ *
+ * Cancels the request's window (FlushDma) whatever stage it is in and
+ * completes it with DID_ABORT.
+ *
+ * Context: port queue lock held, interrupts off (from the error handler).
+ * Return: false if @req is not the request the HBA owns.
+ */
 static bool dmahba_hba_abort(void *hw, struct dmahba_port_req *req)
 {
 	struct dmahba_hba *hba = hw;
@@ -288,7 +326,18 @@ static bool dmahba_hba_abort(void *hw, struct dmahba_port_req *req)
 	return true;
 }
 
-/* HwScsiResetBus (and the device reset, for one LUN) */
+/**
+ * dmahba_hba_reset_bus() - HwScsiResetBus, and the device reset of one LUN
+ * @hw: the device extension of the DMA context
+ * @lun: the LUN reset, or U64_MAX for the whole bus
+ *
+ * Cancels the window, completes the affected request with DID_RESET, and
+ * raises UNIT ATTENTION 29/00 on the affected LUs; a bus reset is also
+ * reported (ResetDetected).
+ *
+ * Context: port queue lock held, interrupts off (from the error handler).
+ * Return: true.
+ */
 static bool dmahba_hba_reset_bus(void *hw, u64 lun)
 {
 	struct dmahba_hba *hba = hw;
@@ -309,7 +358,15 @@ static bool dmahba_hba_reset_bus(void *hw, u64 lun)
 	return true;
 }
 
-/* The port is done with the request's DMA: release what the HBA holds. */
+/**
+ * dmahba_hba_release() - the port is done with the request's DMA
+ * @hw: the device extension of the DMA context
+ * @req: the request
+ *
+ * Unmaps the HBA side of its last window and frees the emulation's state.
+ *
+ * Context: softirq or process context, without the queue lock.
+ */
 static void dmahba_hba_release(void *hw, struct dmahba_port_req *req)
 {
 	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
