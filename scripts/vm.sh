@@ -30,6 +30,8 @@ Usage: scripts/vm.sh [options] -- COMMAND...
               selftests/modules/ of this tree)
   -S DIR      installed kselftest tree to carry (default: out/ksft-LABEL if it exists)
   -f          also carry fio and its libraries
+  -I          install our modules in the guest's module tree (updates/), so
+              that modprobe finds them (as dkms would have)
   -l FILE     where to save the guest's kernel log (default out/vm-LABEL/kernel.log)
   -q          do not echo the guest command's output (still saved in out/vm-LABEL/console.log)
 Runs may go on side by side: each keeps its files in a directory of its own.
@@ -44,9 +46,10 @@ cpus=2
 moddir=
 ksft=
 with_fio=0
+install_mods=0
 klog=
 quiet=0
-while getopts "k:t:m:c:M:S:fl:qh" opt; do
+while getopts "k:t:m:c:M:S:fIl:qh" opt; do
 	case $opt in
 	k) label=$OPTARG ;;
 	t) timeout=$OPTARG ;;
@@ -55,6 +58,7 @@ while getopts "k:t:m:c:M:S:fl:qh" opt; do
 	M) moddir=$OPTARG ;;
 	S) ksft=$OPTARG ;;
 	f) with_fio=1 ;;
+	I) install_mods=1 ;;
 	l) klog=$OPTARG ;;
 	q) quiet=1 ;;
 	h) usage; exit 0 ;;
@@ -95,8 +99,10 @@ copy_bin() {
 
 mkcpio() { (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) > "$2"; }
 
+mods="scsi_mod sd_mod sg scsi_debug null_blk configfs ext4 crypto-crc32c"
+
 # --- base layer: busybox, kernel modules, sg3_utils; rebuilt when its inputs change
-base_key=$(printf '%s\n' "$KVER" "$(stat -c %Y "$top/scripts/vm.sh" /bin/busybox /usr/bin/sg_inq "$MODDIR/modules.dep")" | md5sum | cut -c1-12)
+base_key=$(printf '%s\n' "$KVER" "$(stat -c %Y "$top/scripts/vm.sh" /bin/busybox /usr/bin/sg_inq /usr/bin/kmod "$MODDIR/modules.dep")" | md5sum | cut -c1-12)
 base=$out/base-$base_key.cpio
 if [ ! -e "$base" ]; then
 	rm -f "$out"/base-*.cpio
@@ -106,6 +112,11 @@ if [ ! -e "$base" ]; then
 	for b in /usr/bin/sg_* /usr/bin/sginfo /usr/bin/sgp_dd /usr/bin/sgm_dd /usr/bin/lsscsi; do
 		[ -x "$b" ] && copy_bin "$r" "$b"
 	done
+	# kmod's modprobe honours soft dependencies (busybox's does not)
+	copy_bin "$r" /usr/bin/kmod
+	for t in modprobe insmod rmmod lsmod modinfo depmod; do
+		ln -s /usr/bin/kmod "$r/usr/sbin/$t"
+	done
 	# busybox's timeout has no --foreground, which kselftest's runner passes
 	cat > "$r/usr/bin/timeout" <<'EOF'
 #!/bin/sh
@@ -113,7 +124,6 @@ if [ ! -e "$base" ]; then
 exec /bin/busybox timeout "$@"
 EOF
 	chmod 0755 "$r/usr/bin/timeout"
-	mods="scsi_mod sd_mod sg scsi_debug null_blk configfs ext4 crypto-crc32c"
 	if [ "$label" != 6.1 ]; then
 		"$top/scripts/kernels.sh" modules "$label" "$r" $mods
 	else
@@ -155,6 +165,10 @@ if [ -n "$moddir" ]; then
 else
 	find "$top/kernel" "$top/selftests/modules" -maxdepth 1 -name '*.ko' \
 		-exec cp {} "$r/dmahba/" \; 2>/dev/null || true
+fi
+if [ "$install_mods" = 1 ]; then
+	# shellcheck disable=SC2086
+	"$top/scripts/kernels.sh" modules "$label" "$r" $mods "$r"/dmahba/*.ko >/dev/null
 fi
 if [ -n "$ksft" ] && [ -d "$ksft" ]; then
 	mkdir -p "$r/kselftest"
