@@ -175,7 +175,16 @@ for label in "${labels[@]}"; do
 		echo "$bad" | head -40
 		fail "$label: kernel log has warnings ($out/kernel.log)"
 	fi
-	summary+=("$label: $passed passed, $failed failed, $skipped skipped ($subok subtests ok, $subnok not ok)")
+	step "kernel $label: dkms add, build, install, modprobe"
+	if "$top/scripts/dkms-check.sh" "$label" > "$out/dkms.log" 2>&1; then
+		echo "ok: dkms on $label"
+		dkms="dkms ok"
+	else
+		tail -20 "$out/dkms.log"
+		fail "$label: dkms"
+		dkms="dkms FAILED"
+	fi
+	summary+=("$label: $passed passed, $failed failed, $skipped skipped ($subok subtests ok, $subnok not ok; $dkms)")
 done
 
 echo
