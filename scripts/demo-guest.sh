@@ -4,9 +4,9 @@ set -e
 say() { echo; echo "### $*"; }
 ko=${DMAHBA_KO_DIR:-/dmahba}
 
-say "insmod softdma.ko, then dmahba.ko"
+say "insmod softdma.ko, then dmahba.ko max_window_kb=256"
 insmod "$ko/softdma.ko"
-insmod "$ko/dmahba.ko"
+insmod "$ko/dmahba.ko" max_window_kb=256
 for i in $(seq 50); do
 	sg=$(ls /sys/class/scsi_host/host*/device/target*/*/scsi_generic 2>/dev/null | head -1) && [ -n "$sg" ] && break
 	sleep 0.1
@@ -48,13 +48,15 @@ for c in /sys/class/dma/dma*chan*; do
 done
 echo "bytes moved by DMA during the write and the read: $((after - before)) (the data: $((2 * 4 * 1048576)))"
 
-say "the four stages of one request (tracefs, events/dmahba)"
+say "the four stages of one request: a 1 MiB READ in four 256 KiB windows (tracefs, events/dmahba)"
 t=/sys/kernel/tracing
+echo global > $t/trace_clock
 echo > $t/trace
 echo 1 > $t/events/dmahba/enable
-sg_dd if="$sg" of=/dev/null bs=512 skip=0 count=4096 bpt=4096 2>/dev/null
+sg_dd if="$sg" of=/dev/null bs=512 skip=2048 count=2048 bpt=2048
 echo 0 > $t/events/dmahba/enable
-grep -E 'io_map_transfer|dma_started|flush_dma|notification' $t/trace | sed 's/^ *//' | tail -12
+tag=$(grep -m1 -o 'io_map_transfer: tag=[0-9]* offset=0 length=262144' $t/trace | sed 's/.*tag=\([0-9]*\).*/\1/')
+grep "tag=$tag " $t/trace | sed 's/^ *//' 
 say "dmahba debugfs stats"
 cat /sys/kernel/debug/dmahba/*/stats
 say "rmmod dmahba softdma"
