@@ -1,0 +1,246 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# reset_test.sh - device, target, bus and host resets (sg_reset -d/-t/-b/-H)
+# while fio writes and verifies on LUN 0: the requests the reset finds in the
+# host complete with DID_RESET and the midlayer retries them, fio's verify
+# finds no mismatch, nothing hangs and no command times out. Every reset is
+# reported by UNIT ATTENTION 29/xx once per logical unit it reset: checked
+# with TEST UNIT READY through SG_IO on a logical unit no one else sends
+# commands to (LUN 1 while fio runs on LUN 0; both when idle), where the
+# midlayer cannot consume the unit attention first; a device reset gives it
+# to its own LU only. The host's reset counter counts every bus-wide reset on
+# every queue.
+#
+# Runtime: about 75 s under QEMU TCG on two cores, 20 s of which are the
+# midlayer's settle time after the bus and the host reset (10 s each). Every
+# fio round and every sg_reset is bounded by "timeout".
+. "$(dirname "$0")/lib.sh"
+
+FIO_TIMEOUT=120
+DBG=/sys/kernel/debug/dmahba
+
+require_root
+require_cmd fio awk sg_reset sg_raw
+grep -qs ' /sys/kernel/debug ' /proc/mounts || \
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
+mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] || \
+	ksft_skip_all "softdma is not loaded and softdma.ko is not in $ko_dir"
+mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
+fio --enghelp 2>/dev/null | grep -qw libaio || ksft_skip_all "fio has no libaio engine"
+
+tr_dir=/sys/kernel/tracing
+[ -d $tr_dir/events ] || tr_dir=/sys/kernel/debug/tracing
+tmp=/tmp/reset_test.$$
+mkdir -p $tmp
+fio_pid=""
+cleanup() {
+	[ -n "$fio_pid" ] && kill "$fio_pid" 2>/dev/null && wait "$fio_pid"
+	if [ -e $tr_dir/events/dmahba/notification/enable ]; then
+		echo 0 > $tr_dir/events/dmahba/notification/enable
+		echo 0 > $tr_dir/events/dmahba/notification/filter
+	fi
+	unload_mods
+	rm -rf $tmp
+}
+trap cleanup EXIT
+ksft_init
+
+if ! load_dmahba num_luns=2 nr_channels=2 max_window_kb=256 ||
+   ! wait_for dmahba_sd 1 || ! wait_for dmahba_sg 1; then
+	ksft_fail "dmahba loads with num_luns=2 nr_channels=2"
+	ksft_exit
+fi
+h=$(dmahba_host)
+sd0=$(dmahba_sd 0)
+sg0=/dev/$(dmahba_sg 0)
+sg1=/dev/$(dmahba_sg 1)
+dev=/dev/$sd0
+sdev0=/sys/block/$sd0/device
+stats=$DBG/host$h/stats
+nq=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/' "$stats" | wc -l)
+diag "LUN 0: $dev ($sg0), LUN 1: $sg1, host$h with $nq queue(s)"
+
+stat_sum() {
+	awk -v f="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "$stats"
+}
+now() { cut -d' ' -f1 /proc/uptime; }
+elapsed() { echo "$1 $2" | awk '{ printf "%.1f", $2 - $1 }'; }
+
+# tur SG: "EXIT KEY ASC ASCQ" of a TEST UNIT READY through SG_IO
+tur() {
+	timeout 30 sg_raw -v "$1" 00 00 00 00 00 00 > $tmp/tur 2>&1
+	_rc=$?
+	_s=$(awk '/Raw sense data/ { f = 1; next }
+		f && /^ +[0-9a-f][0-9a-f]( |$)/ { for (i = 1; i <= NF; i++) b[n++] = $i }
+		END {
+			if (b[0] == "70" || b[0] == "71")
+				print substr(b[2], 2, 1), b[12], b[13]
+			else if (b[0] == "72" || b[0] == "73")
+				print substr(b[1], 2, 1), b[2], b[3]
+		}' $tmp/tur)
+	echo "$_rc ${_s:--}"
+}
+# ua_once SG: UNIT ATTENTION 29/xx, then GOOD
+ua_once() {
+	_t1=$(tur "$1")
+	_t2=$(tur "$1")
+	case "$_t1" in
+	"6 6 29 "*) ;;
+	*) diag "$1: first TEST UNIT READY: '$_t1', want '6 6 29 xx'"; return 1 ;;
+	esac
+	[ "$_t2" = "0 -" ] || { diag "$1: second TEST UNIT READY: '$_t2', want GOOD"; return 1; }
+}
+# no_ua SG: GOOD at once
+no_ua() {
+	_t1=$(tur "$1")
+	[ "$_t1" = "0 -" ] || { diag "$1: TEST UNIT READY: '$_t1', want GOOD"; return 1; }
+}
+do_reset() {	# FLAG SG
+	timeout 60 sg_reset "$1" "$2" >/dev/null 2>&1
+}
+
+# commands the reset finds in the host complete with DID_RESET: count the
+# notifications with that result (0x00080000)
+tr_ok=0
+if [ -e $tr_dir/events/dmahba/notification/enable ] &&
+   echo 'result == 524288' > $tr_dir/events/dmahba/notification/filter; then
+	echo 0 > $tr_dir/tracing_on
+	echo > $tr_dir/trace
+	echo 1 > $tr_dir/events/dmahba/notification/enable
+	echo 1 > $tr_dir/tracing_on
+	tr_ok=1
+fi
+
+# --- the UA is clean to begin with (the scan consumed the power-on one)
+tur "$sg0" >/dev/null
+tur "$sg1" >/dev/null
+
+ncpu=$(grep -c '^processor' /proc/cpuinfo)
+pin=""
+[ "$ncpu" -ge 2 ] && pin="cpus_allowed=0-1
+cpus_allowed_policy=split"
+# job ROUND: fio's write + verify on LUN 0, its own data in each round
+job() {
+	cat <<EOF
+[global]
+filename=$dev
+direct=1
+ioengine=libaio
+iodepth=16
+verify=crc32c
+verify_fatal=1
+randseed=$((1000 + $1))
+group_reporting=1
+[reset]
+rw=randwrite
+bssplit=4k/30:64k/30:256k/20:1m/20
+numjobs=2
+$pin
+size=16m
+offset=0
+offset_increment=16m
+EOF
+}
+
+io0=$(cat $sdev0/ioerr_cnt)
+tmo0=$(cat $sdev0/iotmo_cnt)
+r0=$(stat_sum resets)
+a0=$(stat_sum aborts)
+busy_resets=0
+nresets=0
+bus_wide=0
+round=0
+fio_bad=0
+ua_bad=""
+t_start=$(now)
+# one fio round per reset; the reset comes once fio has requests in flight
+for kind in -d -t -b -H -d -t -d -t; do
+	round=$((round + 1))
+	job $round > $tmp/round.job
+	req0=$(stat_sum requests)
+	timeout $FIO_TIMEOUT fio --minimal $tmp/round.job > $tmp/fio.out 2> $tmp/fio.err &
+	fio_pid=$!
+	_i=0
+	while [ $_i -lt 200 ] && [ $(($(stat_sum requests) - req0)) -lt 40 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	# device and target resets in a loop, 4 in a row; bus and host once
+	n=1
+	case $kind in -d | -t) n=4 ;; esac
+	rrc=0
+	busy=0
+	s0=$(now)
+	for _j in $(seq $n); do
+		kill -0 $fio_pid 2>/dev/null && busy=$((busy + 1))
+		if [ $kind = -d ]; then
+			do_reset $kind $sg0 || rrc=$?	# LUN 0, under fio
+		else
+			do_reset $kind $sg1 || rrc=$?	# the whole target/bus/host
+			bus_wide=$((bus_wide + 1))
+		fi
+		nresets=$((nresets + 1))
+		sleep 0.1
+	done
+	s1=$(now)
+	busy_resets=$((busy_resets + busy))
+	# LUN 1 is idle: it reports bus-wide resets once, none of LUN 0
+	if [ $kind = -d ]; then
+		no_ua "$sg1" || ua_bad="$ua_bad $kind"
+	else
+		ua_once "$sg1" || ua_bad="$ua_bad $kind"
+	fi
+	wait $fio_pid
+	frc=$?
+	fio_pid=""
+	fe=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/fio.out)
+	fkb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/fio.out)
+	diag "round $round: $n x sg_reset $kind (exit $rrc, $(elapsed $s0 $s1) s), $busy with fio running; fio exit $frc, $((fkb / 1024)) MiB verified"
+	if [ $rrc != 0 ] || [ $frc != 0 ] || [ $fe != 0 ]; then
+		fio_bad=$((fio_bad + 1))
+		head -5 $tmp/fio.err | sed 's/^/# /'
+	fi
+done
+t_end=$(now)
+io1=$(cat $sdev0/ioerr_cnt)
+tmo1=$(cat $sdev0/iotmo_cnt)
+r1=$(stat_sum resets)
+a1=$(stat_sum aborts)
+diag "$nresets resets in $round rounds in $(elapsed $t_start $t_end) s, $busy_resets with fio's requests in flight; LUN 0: $((io1 - io0)) commands completed with an error status and were retried, $((tmo1 - tmo0)) timeouts"
+ksft_check "every sg_reset succeeded and every fio round verified with no mismatch" [ $fio_bad = 0 ]
+ksft_check "the resets came while fio ran ($busy_resets of $nresets)" [ $busy_resets -ge $((nresets * 3 / 4)) ]
+ksft_check "UNIT ATTENTION 29/xx once on the idle LU after bus-wide resets, none after device resets of the other${ua_bad:+ (wrong after$ua_bad)}" [ -z "$ua_bad" ]
+ksft_check "no command timed out or was aborted" [ $((tmo1 - tmo0)) = 0 -a $((a1 - a0)) = 0 ]
+ksft_check "LUN 0's interrupted commands came back with an error status (and were retried)" [ $((io1 - io0)) -gt 0 ]
+ksft_check "each target/bus/host reset counted once per queue ($((r1 - r0)) = $bus_wide x $nq)" [ $((r1 - r0)) -eq $((bus_wide * nq)) ]
+if [ $tr_ok = 1 ]; then
+	nreset=$(grep -c 'request_complete result=0x80000' $tr_dir/trace)
+	diag "$nreset request(s) in the miniport completed with DID_RESET"
+	ksft_check "requests the resets found in the miniport completed with DID_RESET" [ "$nreset" -gt 0 ]
+	echo 0 > $tr_dir/events/dmahba/notification/enable
+	echo 0 > $tr_dir/events/dmahba/notification/filter
+else
+	ksft_skip "requests the resets found in the miniport completed with DID_RESET" "no dmahba tracepoints in tracefs"
+fi
+
+# --- idle: a device reset is reported to its LU only, once
+do_reset -d "$sg1"
+ksft_check "idle device reset of LUN 1: LUN 0 has no unit attention" no_ua "$sg0"
+ksft_check "idle device reset of LUN 1: UNIT ATTENTION 29/xx once on LUN 1" ua_once "$sg1"
+# --- idle: a target reset is reported once to every LU
+do_reset -t "$sg0"
+ksft_check "idle target reset: UNIT ATTENTION 29/xx once on LUN 0" ua_once "$sg0"
+ksft_check "idle target reset: UNIT ATTENTION 29/xx once on LUN 1" ua_once "$sg1"
+
+# --- what the last round wrote reads back after all the resets
+awk 'NR == 1 { print; print "verify_only=1"; next } { print }' $tmp/round.job > $tmp/final.job
+timeout $FIO_TIMEOUT fio --minimal $tmp/final.job > $tmp/fio.out 2> $tmp/fio.err
+frc=$?
+fkb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/fio.out)
+diag "final verify-only: exit $frc, $((fkb / 1024)) MiB verified"
+ksft_check "after the resets, the last round's data reads back (verify-only)" [ $frc = 0 -a "$fkb" -gt 0 ]
+
+ksft_exit
