@@ -162,6 +162,8 @@ static struct scsi_host_template dmahba_template = {
 	.eh_host_reset_handler = dmahba_eh_host_reset,
 	.this_id = -1,
 	.track_queue_depth = 1,
+	/* a mock bus needs no settle time after a reset */
+	.skip_settle_delay = 1,
 };
 
 static int dmahba_stats_show(struct seq_file *m, void *v)

@@ -580,10 +580,20 @@ static void softdma_engine(struct work_struct *work)
 			softdma_copy(desc, n);
 			this_cpu_add(sc->chan.local->bytes_transferred, n);
 		}
-		if (until)
-			wait_event_hrtimeout(sc->wq,
-					     softdma_interrupted(sc, desc),
-					     ktime_sub(until, ktime_get()));
+		if (until) {
+			ktime_t left = ktime_sub(until, ktime_get());
+
+			/*
+			 * Not with a deadline already past: a negative relative
+			 * hrtimer expiry saturates to KTIME_SEC_MAX
+			 * (ktime_add_safe()), and the engine would sleep until
+			 * a pause or a terminate woke it.
+			 */
+			if (ktime_to_ns(left) > 0)
+				wait_event_hrtimeout(sc->wq,
+						     softdma_interrupted(sc, desc),
+						     left);
+		}
 		cond_resched();
 
 		spin_lock_irq(&sc->lock);

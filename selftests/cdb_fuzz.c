@@ -35,14 +35,18 @@
  * still hold the canary. Exit 0 if so, 1 if not, 4 if it cannot check.
  * Used by leak_test.sh.
  *
- * The seed is DMAHBA_FUZZ_SEED, else the time; it is printed, and so is the
- * index and CDB of each command that fails a check, so a run can be
- * replayed. Loads nothing: without a dmahba LU it skips.
+ * DMAHBA_FUZZ_THREADS (default 4) threads share the commands, each on its
+ * own file descriptor, so several are in flight at once. The seed is
+ * DMAHBA_FUZZ_SEED, else the time; it is printed, and so are the thread,
+ * index and CDB of each command that fails a check. Each thread's commands
+ * follow from the seed; with DMAHBA_FUZZ_THREADS=1 a run replays exactly.
+ * Loads nothing: without a dmahba LU it skips.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,7 +74,7 @@
 enum dir { D_NONE, D_IN, D_OUT };
 
 /* ---- random numbers: xorshift64*, reproducible from the seed ---- */
-static uint64_t rng_state;
+static __thread uint64_t rng_state;
 
 static uint64_t rnd64(void)
 {
@@ -503,8 +507,19 @@ static uint8_t pick_flags(uint8_t usual)
 	return rnd(256);
 }
 
-static uint8_t data_area[MAX_XFER + BUF_SLACK] __attribute__((aligned(4096)));
-static uint8_t copy_area[MAX_XFER + BUF_SLACK];
+/* each thread's data buffer (page aligned) and the copy of what it sent */
+static __thread uint8_t *data_area, *copy_area;
+
+static bool alloc_areas(void)
+{
+	void *p;
+
+	if (posix_memalign(&p, 4096, MAX_XFER + BUF_SLACK))
+		return false;
+	data_area = p;
+	copy_area = malloc(MAX_XFER + BUF_SLACK);
+	return copy_area;
+}
 
 /* Generate the CDB of an implemented command, with the length it wants. */
 static void gen_known(struct cmd *c, const struct op *op)
@@ -834,8 +849,12 @@ static const char * const check_names[C_NR] = {
 	[C_UNKNOWN_OP] = "unimplemented operation codes get INVALID COMMAND OPERATION CODE",
 };
 
+#define ADD(var, n)	__atomic_fetch_add(&(var), (n), __ATOMIC_RELAXED)
+
 static unsigned long fails[C_NR];
-static unsigned long cur_index;
+static __thread unsigned long cur_index;
+static __thread unsigned int cur_thread;
+static __thread struct lu *tlu;	/* the fuzzed LU, through this thread's fd */
 
 static void hexcdb(const struct cmd *c, char *s)
 {
@@ -851,14 +870,14 @@ static void report(enum check k, const struct cmd *c, const struct result *r,
 	char cdb[40], msg[200];
 	va_list ap;
 
-	if (fails[k]++ >= MAX_REPORTS)
+	if (ADD(fails[k], 1) >= MAX_REPORTS)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	hexcdb(c, cdb);
-	ksft_print_msg("cmd %lu cdb %s dir %d len %u: status %#x host %#x driver %#x resid %d sb_len %u: %s\n",
-		       cur_index, cdb, c->sgdir, c->len, r->h.status,
+	ksft_print_msg("thread %u cmd %lu cdb %s dir %d len %u: status %#x host %#x driver %#x resid %d sb_len %u: %s\n",
+		       cur_thread, cur_index, cdb, c->sgdir, c->len, r->h.status,
 		       r->h.host_status, r->h.driver_status, r->h.resid,
 		       r->h.sb_len_wr, msg);
 }
@@ -1032,12 +1051,91 @@ static void preread(const struct cmd *c, uint8_t *buf)
 	}
 	if (lba >= flu->nr_blocks || n > flu->nr_blocks - lba)
 		return;
-	rw16(flu, false, lba, n, buf);
+	rw16(tlu, false, lba, n, buf);
+}
+
+struct fuzz_thread {
+	unsigned int id;
+	pthread_t tid;
+	uint64_t seed;
+	unsigned long count;
+	struct lu lu;
+};
+
+/* One thread's share of the commands, on its own sg file descriptor. */
+static void *fuzz_thread(void *arg)
+{
+	struct fuzz_thread *t = arg;
+	unsigned long i;
+	unsigned int k;
+
+	rng_state = t->seed;
+	cur_thread = t->id;
+	tlu = &t->lu;
+	if (!alloc_areas()) {
+		ksft_print_msg("thread %u: out of memory\n", t->id);
+		ADD(fails[C_IOCTL], 1);
+		return NULL;
+	}
+	for (i = 0; i < t->count; i++) {
+		struct cmd c;
+		struct result r;
+		uint8_t c0 = rnd(256);
+		bool in, out, direct;
+
+		cur_index = i;
+		gen_cmd(&c);
+		if (find_op(c.cdb[0]))
+			ADD(n_known, 1);
+		else
+			ADD(n_random, 1);
+		in = c.sgdir == SG_DXFER_FROM_DEV && c.len;
+		out = c.sgdir == SG_DXFER_TO_DEV && c.len;
+		if (in) {
+			canary_fill(data_area + c.off, c.len, c0);
+		} else if (out) {
+			if (c.structured)
+				gen_param_list(&c, data_area + c.off);
+			else
+				rnd_fill(data_area + c.off, c.len);
+			if ((c.cdb[0] == 0x89 || c.cdb[0] == 0x2f || c.cdb[0] == 0x8f) &&
+			    chance(50))
+				preread(&c, data_area + c.off);
+			memcpy(copy_area, data_area + c.off, c.len);
+		}
+		sg_io(tlu->fd, c.cdb, c.cdb_len, c.sgdir, data_area + c.off, c.len,
+		      SG_FLAG_DIRECT_IO, &r);
+		direct = !r.rc && (r.h.info & SG_INFO_DIRECT_IO_MASK) == SG_INFO_DIRECT_IO;
+		ADD(n_dio, direct);
+		/*
+		 * A bounced data-in buffer comes back whole from sg's own
+		 * buffer: only a directly mapped one shows what the HBA wrote.
+		 */
+		in = in && direct;
+		ADD(n_in_checked, in);
+		check(&c, &r, c0, in, out);
+		if (find_op(c.cdb[0])) {
+			k = find_op(c.cdb[0]) - ops;
+			ADD(op_sent[k], 1);
+			ADD(op_good[k], !r.rc && !r.h.host_status && r.h.status == GOOD);
+		}
+		if (!r.rc && !r.h.host_status && r.h.status == GOOD)
+			ADD(n_good, 1);
+		else if (!r.rc && !r.h.host_status && r.h.status == CHECK_COND)
+			ADD(n_check, 1), ADD(n_keys[sense_key(&r) & 0xf], 1);
+		else
+			ADD(n_other, 1);
+	}
+	free(data_area);
+	free(copy_area);
+	return NULL;
 }
 
 static int fuzz(struct lu *lus, int nlus)
 {
-	unsigned long count = 10000, i;
+	unsigned long count = 10000;
+	unsigned int nthreads = 4;
+	struct fuzz_thread th[16];
 	struct lu *wit = nlus > 1 ? &lus[1] : NULL;
 	uint64_t seed, wit_lbas[4];
 	uint8_t *wbuf, *rbuf, *witbuf;
@@ -1050,6 +1148,11 @@ static int fuzz(struct lu *lus, int nlus)
 	e = getenv("DMAHBA_FUZZ_COUNT");
 	if (e && *e)
 		count = strtoul(e, NULL, 0);
+	e = getenv("DMAHBA_FUZZ_THREADS");
+	if (e && *e)
+		nthreads = strtoul(e, NULL, 0);
+	if (nthreads < 1 || nthreads > ARRAY_SIZE(th))
+		nthreads = nthreads < 1 ? 1 : ARRAY_SIZE(th);
 	e = getenv("DMAHBA_FUZZ_SEED");
 	seed = e && *e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	if (!seed)
@@ -1058,10 +1161,10 @@ static int fuzz(struct lu *lus, int nlus)
 
 	flu = &lus[0];
 	max_xfer_blocks = 2048 * 512 / flu->bs;
-	ksft_print_msg("seed %" PRIu64 " (DMAHBA_FUZZ_SEED=%" PRIu64 " replays this run)\n",
-		       seed, seed);
-	ksft_print_msg("fuzzing %s (LUN %u, %" PRIu64 " blocks of %u bytes), %lu commands; witness %s\n",
-		       flu->path, flu->lun, flu->nr_blocks, flu->bs, count,
+	ksft_print_msg("seed %" PRIu64 " (DMAHBA_FUZZ_SEED=%" PRIu64 " DMAHBA_FUZZ_THREADS=%u replay this run)\n",
+		       seed, seed, nthreads);
+	ksft_print_msg("fuzzing %s (LUN %u, %" PRIu64 " blocks of %u bytes), %lu commands from %u threads; witness %s\n",
+		       flu->path, flu->lun, flu->nr_blocks, flu->bs, count, nthreads,
 		       wit ? wit->path : "none");
 	ksft_set_plan(C_NR + 3);
 
@@ -1089,54 +1192,20 @@ static int fuzz(struct lu *lus, int nlus)
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < count; i++) {
-		struct cmd c;
-		struct result r;
-		uint8_t c0 = rnd(256);
-		bool in, out, direct;
-
-		cur_index = i;
-		gen_cmd(&c);
-		if (find_op(c.cdb[0]))
-			n_known++;
-		else
-			n_random++;
-		in = c.sgdir == SG_DXFER_FROM_DEV && c.len;
-		out = c.sgdir == SG_DXFER_TO_DEV && c.len;
-		if (in) {
-			canary_fill(data_area + c.off, c.len, c0);
-		} else if (out) {
-			if (c.structured)
-				gen_param_list(&c, data_area + c.off);
-			else
-				rnd_fill(data_area + c.off, c.len);
-			if ((c.cdb[0] == 0x89 || c.cdb[0] == 0x2f || c.cdb[0] == 0x8f) &&
-			    chance(50))
-				preread(&c, data_area + c.off);
-			memcpy(copy_area, data_area + c.off, c.len);
-		}
-		sg_io(flu->fd, c.cdb, c.cdb_len, c.sgdir, data_area + c.off, c.len,
-		      SG_FLAG_DIRECT_IO, &r);
-		direct = !r.rc && (r.h.info & SG_INFO_DIRECT_IO_MASK) == SG_INFO_DIRECT_IO;
-		n_dio += direct;
-		/*
-		 * A bounced data-in buffer comes back whole from sg's own
-		 * buffer: only a directly mapped one shows what the HBA wrote.
-		 */
-		in = in && direct;
-		n_in_checked += in;
-		check(&c, &r, c0, in, out);
-		if (find_op(c.cdb[0])) {
-			k = find_op(c.cdb[0]) - ops;
-			op_sent[k]++;
-			op_good[k] += !r.rc && !r.h.host_status && r.h.status == GOOD;
-		}
-		if (!r.rc && !r.h.host_status && r.h.status == GOOD)
-			n_good++;
-		else if (!r.rc && !r.h.host_status && r.h.status == CHECK_COND)
-			n_check++, n_keys[sense_key(&r) & 0xf]++;
-		else
-			n_other++;
+	for (k = 0; k < nthreads; k++) {
+		th[k].id = k;
+		th[k].seed = seed + k * 0x9E3779B97F4A7C15ULL;
+		th[k].count = count / nthreads + (k < count % nthreads);
+		th[k].lu = *flu;
+		th[k].lu.fd = k ? open(flu->path, O_RDWR) : flu->fd;
+		if (th[k].lu.fd < 0 ||
+		    pthread_create(&th[k].tid, NULL, fuzz_thread, &th[k]))
+			ksft_exit_fail_msg("thread %u: %s\n", k, strerror(errno));
+	}
+	for (k = 0; k < nthreads; k++) {
+		pthread_join(th[k].tid, NULL);
+		if (k)
+			close(th[k].lu.fd);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -1262,6 +1331,9 @@ static int canary_mode(const char *dev, const char *hex, const char *lenarg)
 	static uint8_t out[2][MAX_XFER];
 	bool dio = enable_dio();
 	int fd, rc = 0;
+
+	if (!alloc_areas())
+		return 2;
 	long bad;
 
 	while (hex[0] && hex[1] && cdb_len < sizeof(cdb)) {
