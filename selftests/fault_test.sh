@@ -494,11 +494,9 @@ ksft_check "bandwidth_kbps=$BW: 2 MiB take at least $min s" ge "$took" "$min"
 ksft_check "bandwidth_kbps=$BW: no SCSI timeout" [ $((t1 - t0)) = 0 ]
 # A limit whose pacing interval (0.1 ms per 4 KiB descriptor) is shorter
 # than a copy under emulation: the engine's deadline has usually passed by
-# the time it would sleep. KNOWN BUG (issue 5): softdma_engine() hands
-# wait_event_hrtimeout() the negative time left; a negative relative hrtimer
-# expiry saturates to KTIME_SEC_MAX and the engine sleeps until the SCSI
-# timeout's abort terminates the channel. These two checks fail until
-# softdma_engine() skips the sleep when the deadline has passed.
+# the time it would sleep. Before softdma_engine() skipped the sleep for a
+# deadline already past, it slept with a negative relative hrtimer
+# (KTIME_SEC_MAX) until the SCSI timeout's abort terminated the channel.
 BW2=40000
 t0=$(cat $sdev_dir/iotmo_cnt)
 bw_read $BW2
