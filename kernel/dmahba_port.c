@@ -684,6 +684,8 @@ int dmahba_port_eh_reset(struct Scsi_Host *shost, u64 lun)
 			if (lun != U64_MAX && req->scmd->device->lun != lun)
 				continue;
 			req->scmd->result = DID_RESET << 16;
+			trace_notification(req->tag, DMAHBA_NOTIFY_REQUEST_COMPLETE,
+					   req->scmd->result);
 			list_move_tail(&req->node, &q->done);
 			req_set_state(req, DMAHBA_PORT_REQ_DONE);
 		}
