@@ -54,7 +54,18 @@ ksft_init
 head -c 1048576 /dev/urandom > "$tmp/pat"
 
 load() { load_mod softdma && load_mod dmahba "$@" && wait_for dmahba_sg; }
-unload() { rmmod dmahba 2>/dev/null; rmmod softdma 2>/dev/null; ksft_loaded=""; }
+# rmmod_idle MODULE: rmmod, retried for up to 10 s while the module is in use
+# for a moment: the kernel's partition scan of a new disk holds it open
+rmmod_idle() {
+	_i=0
+	while ! rmmod "$1" 2>/dev/null; do
+		mod_loaded "$1" || return 1
+		_i=$((_i + 1))
+		[ $_i -lt 100 ] || { rmmod "$1"; return; }
+		sleep 0.1
+	done
+}
+unload() { rmmod_idle dmahba 2>/dev/null; rmmod_idle softdma 2>/dev/null; ksft_loaded=""; }
 # LUN 0's page count in debugfs (read with builtins: forks are slow under TCG)
 store_pages() {
 	for _s in /sys/kernel/debug/dmahba/host*/stats; do
@@ -83,8 +94,8 @@ cycle() {
 	_p2=$(store_pages)
 	[ $((_p1 - _p0)) = 256 ] && [ $((_p1 - _p2)) = 128 ] ||
 		{ echo "store pages $_p0 -> $_p1 -> $_p2"; return 1; }
-	rmmod dmahba || { echo "rmmod dmahba"; return 1; }
-	rmmod softdma || { echo "rmmod softdma"; return 1; }
+	rmmod_idle dmahba || { echo "rmmod dmahba"; return 1; }
+	rmmod_idle softdma || { echo "rmmod softdma"; return 1; }
 	ksft_loaded=""
 	! mod_loaded dmahba && ! mod_loaded softdma || { echo "still loaded"; return 1; }
 }
@@ -155,6 +166,8 @@ ksft_check "softdma's descriptor cache is gone" sh -c '! grep -q "^softdma" /pro
 if load num_luns=1 dev_size_mb=64; then
 	sd=$(dmahba_sd)
 	sg=$(dmahba_sg)
+	# once the kernel's own partition scan is over, only we hold it
+	wait_for sh -c '[ "$(cat /sys/module/dmahba/refcnt)" = 0 ]'
 	exec 3<"/dev/$sd"
 	if rmmod dmahba 2>/dev/null; then
 		ksft_fail "rmmod dmahba while /dev/$sd is open is refused"
@@ -206,8 +219,8 @@ if load num_luns=1 dev_size_mb=64; then
 		ksft_pass "rmmod softdma while dmahba holds its channels is refused"
 	fi
 	ksft_check "the disk still serves I/O after that" io "/dev/$sg"
-	ksft_check "rmmod dmahba once nothing is open" rmmod dmahba
-	ksft_check "rmmod softdma once dmahba is gone" rmmod softdma
+	ksft_check "rmmod dmahba once nothing is open" rmmod_idle dmahba
+	ksft_check "rmmod softdma once dmahba is gone" rmmod_idle softdma
 	ksft_loaded=""
 else
 	ksft_fail "softdma and dmahba load"
@@ -279,8 +292,9 @@ if load_mod softdma channels=$((2 * ncpu)) && load num_hosts=2 dev_size_mb=16 &&
 	else
 		ksft_skip "unbind and bind of a host" "no $drv/unbind"
 	fi
-	ksft_check "rmmod dmahba removes both hosts" sh -c "rmmod dmahba && [ \$(grep -lx dmahba /sys/class/scsi_host/host*/proc_name 2>/dev/null | wc -l) = 0 ]"
-	rmmod softdma
+	rm_both() { rmmod_idle dmahba && [ "$(hosts)" = 0 ]; }
+	ksft_check "rmmod dmahba removes both hosts" rm_both
+	rmmod_idle softdma
 	ksft_loaded=""
 else
 	ksft_fail "softdma channels=$((2 * ncpu)) and dmahba num_hosts=2 load with two disks"
