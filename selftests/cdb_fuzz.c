@@ -825,8 +825,8 @@ static void gen_cmd(struct cmd *c)
 	else
 		c->sgdir = (int[]){ SG_DXFER_NONE, SG_DXFER_TO_DEV,
 				    SG_DXFER_FROM_DEV }[rnd(3)];
-	if (c->sgdir == SG_DXFER_NONE && chance(70))
-		c->len = 0;
+	if (c->sgdir == SG_DXFER_NONE)
+		c->len = 0;	/* sg has no data phase for it whatever the length */
 	c->off = chance(70) ? 0 : 4 * rnd(BUF_SLACK / 4);
 }
 
