@@ -64,7 +64,7 @@ MODULE_PARM_DESC(max_window_kb,
 static unsigned int nr_channels;
 module_param(nr_channels, uint, 0444);
 MODULE_PARM_DESC(nr_channels,
-		 "DMA channels (and hardware queues) per host; 0 means one per online CPU. Default: 0");
+		 "DMA channels (and hardware queues) per host; 0 means one per online CPU, shared out between the hosts. Default: 0");
 
 static char *channel = "";
 module_param(channel, charp, 0444);
@@ -214,8 +214,10 @@ static int dmahba_probe(struct platform_device *pdev)
 	h->max_window = max_window_kb * 1024;
 	h->max_segs = h->max_window / PAGE_SIZE + 1;
 
+	/* by default the hosts share one channel per online CPU between them */
 	h->port = dmahba_port_create(shost, &dmahba_mp, channel, dma_driver,
-				     nr_channels ? nr_channels : num_online_cpus());
+				     nr_channels ? nr_channels :
+				     max(1U, num_online_cpus() / num_hosts));
 	if (IS_ERR(h->port)) {
 		err = PTR_ERR(h->port);
 		goto err_put_host;

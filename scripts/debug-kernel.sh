@@ -19,12 +19,16 @@
 # The first build takes 20-40 minutes on two cores (nice -n 19, -j2).
 #
 # The VM is booted with scripts/vm.sh, which only knows the kernels of
-# scripts/kernels.sh: a copy of vm.sh is run from out/check-debug/vm/ next
-# to a small kernels.sh that answers "info" and "modules" for this kernel.
+# scripts/kernels.sh: a copy of vm.sh is run from $DMAHBA_CACHE/check-debug/vm
+# next to a small kernels.sh that answers "info" and "modules" for this
+# kernel. The run's files live in $DMAHBA_CACHE/check-debug (out/ is removed
+# by "make clean", which others run while this runs for an hour); the logs
+# and the reports are copied to out/check-debug at the end.
 #
-# Usage: scripts/debug-kernel.sh [--build-only | --no-build]
+# Usage: scripts/debug-kernel.sh [--build-only | --no-build | --report]
 #   --build-only   build (or find) the kernel, print its directory, stop
 #   --no-build     fail instead of building when the kernel is not cached
+#   --report       only analyze the last run again (its files in the cache)
 # Environment:
 #   DMAHBA_CACHE          cache directory (default /var/cache/dmahba)
 #   DMAHBA_TESTS          "name..." runs only those tests
@@ -43,9 +47,11 @@ jobs=${DMAHBA_DEBUG_JOBS:-2}
 
 build_only=0
 no_build=0
+report_only=0
 case "${1:-}" in
 --build-only) build_only=1 ;;
 --no-build) no_build=1 ;;
+--report) no_build=1; report_only=1 ;;
 "") ;;
 *) sed -n '/^# Usage/,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac
@@ -255,6 +261,7 @@ if [ ! -e "$kcache/built" ]; then
 	build_kernel
 fi
 flock -u 9
+exec 9>&-
 kver=$(cat "$kcache/kernelrelease")
 vmlinuz=$kdir/arch/x86/boot/bzImage
 if [ "$build_only" = 1 ]; then
@@ -262,19 +269,113 @@ if [ "$build_only" = 1 ]; then
 	exit 0
 fi
 
-run=$top/out/check-debug
+run=$cache/check-debug
+res=$top/out/check-debug
+if [ "$report_only" = 0 ]; then
+	exec 8>"$run.lock"
+	flock -n 8 || die "another check-debug is running ($run.lock)"
+fi
 fails=()
+ksft=$run/ksft
 fail() { fails+=("$*"); echo "check-debug: FAIL: $*"; }
 excl=(--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
       --exclude='.*.cmd' --exclude='*.a' --exclude='*.d' --exclude=modules.order
       --exclude=Module.symvers --exclude='.tmp_versions')
+
+# ---------------------------------------------------------------- results
+# The suite's TAP, the kernel log and kmemleak's list of the last run.
+report() {
+	step "results"
+	tap=$run/console.txt
+	passed=$(grep -cE '^ok [0-9]+ selftests: ' "$tap")
+	skipped=$(grep -cE '^ok [0-9]+ selftests: .*# SKIP' "$tap")
+	failed=$(grep -cE '^not ok [0-9]+ selftests: ' "$tap")
+	passed=$((passed - skipped))
+	expected=$(wc -l < "$ksft/kselftest-list.txt")
+	[ "$rc" = 0 ] || fail "the VM run did not finish cleanly (exit $rc)"
+	[ "$failed" -gt 0 ] && fail "$failed test(s) not ok: $(grep -E '^not ok [0-9]+ selftests: ' "$tap" | sed 's/.*selftests: //' | tr '\n' ' ')"
+	[ $((passed + skipped + failed)) -lt "$expected" ] &&
+		fail "only $((passed + skipped + failed)) of $expected tests reported"
+	boot=$(sed -n 's/^vm: .* up in \([0-9.]*\)s$/\1/p' "$tap" | head -1)
+
+	# Reports in the kernel log: the first line of each, up to its end ("end
+	# trace", KASAN's closing rule, or 120 lines), with its frames in our
+	# modules resolved to file:line.
+	klog=$run/kernel.log
+	start_re='cut here|BUG:|WARNING:|Oops|general protection fault|UBSAN:|Kernel panic|INFO: task .* blocked for more than|rcu: INFO|self-detected stall|kmemleak: [0-9]+ new suspected|DMA-API: .*(driver|device)|ODEBUG:|list_(add|del) corruption|Call Trace:'
+	ourmods='\[(dmahba|softdma|softdma_test|[a-z_]*_test)\]'
+	# DMA-API's "Mapped at:" stack (of the mapping already there) follows the
+	# end of its report and is kept with it.
+	awk -v re="$start_re" '
+		function flush() { if (n) { print "----"; for (i = 1; i <= n; i++) print buf[i] }; n = 0 }
+		{ line = $0; sub(/^\[ *[0-9.]+\] /, "", line) }
+		n && (line ~ /---\[ end trace|^==========/ || n >= 120) { buf[++n] = line; flush(); after = 1; next }
+		n { buf[++n] = line; next }
+		after && (line ~ /^DMA-API: Mapped at:/ || (after > 1 && line ~ /^ /)) { print line; after = 2; next }
+		{ after = 0 }
+		line ~ re { n = 1; buf[1] = line }
+		END { flush() }' "$klog" > "$run/reports.txt"
+	nrep=$(grep -c '^----$' "$run/reports.txt")
+	if [ -s "$run/kmemleak.txt" ]; then
+		nleak=$(grep -c '^unreferenced object' "$run/kmemleak.txt")
+	else
+		nleak=0
+	fi
+	if [ "$nrep" -gt 0 ]; then
+		fail "$nrep report(s) in the kernel log ($res/reports.txt)"
+		echo "--- reports (first line; frames in our modules) ---"
+		awk '/^----$/ { getline; if (/cut here/) { getline; m = $0; getline; $0 = m " | " $0 }; print "* " $0; next } /'"$ourmods"'/ { print "    " $0 }' "$run/reports.txt" |
+		while IFS= read -r l; do
+			echo "$l"
+			# "  func+0x1/0x2 [mod]" -> file:line from the -g build
+			f=$(echo "$l" | sed -nE 's/^ +(\? )?([A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x[0-9a-f]+) \[([a-z0-9_]+)\].*/\2 \3/p')
+			[ -n "$f" ] || continue
+			set -- $f
+			ko=$run/ko/$2.ko
+			[ -f "$ko" ] && "$kdir/scripts/faddr2line" "$ko" "$1" 2>/dev/null | grep -v '^$' |
+				sed "s|$run/src/||; s/^/        /" | head -3
+		done
+	fi
+	if [ "$nleak" -gt 0 ]; then
+		fail "kmemleak: $nleak unreferenced object(s) ($res/kmemleak.txt)"
+		grep -E '^unreferenced object|'"$ourmods" "$run/kmemleak.txt" | head -60
+	fi
+	grep -q '=== kmemleak unavailable ===' "$tap" && fail "kmemleak was not available in the guest"
+
+	mkdir -p "$res"
+	for f in console.txt kernel.log kmemleak.txt reports.txt; do
+		cp "$run/$f" "$res/" 2>/dev/null
+	done
+	{
+		echo
+		echo "=== summary ==="
+		echo "kernel: $kver ($kcache, $(cat "$kcache/built"))"
+		echo "boot: ${boot:-?} s to userspace; VM run: $vmtime s; suite: $passed passed," \
+			"$failed failed, $skipped skipped ($(grep -cE '^# ok [0-9]+ ' "$tap") subtests ok," \
+			"$(grep -cE '^# not ok [0-9]+ ' "$tap") not ok)"
+		echo "reports: $nrep in the kernel log, $nleak kmemleak object(s); logs in $res"
+		if [ ${#fails[@]} -gt 0 ]; then
+			printf 'check-debug: failed: %s\n' "${fails[@]}"
+		else
+			echo "check-debug: passed"
+		fi
+	} | tee "$res/summary.txt"
+	[ ${#fails[@]} -eq 0 ]
+}
+
+if [ "$report_only" = 1 ]; then
+	[ -f "$run/vm.status" ] || die "no run to report on in $run"
+	. "$run/vm.status"
+	report
+	exit
+fi
 
 # ---------------------------------------------------------------- our modules
 # Built from a copy of the tree (others build in it at the same time), with
 # -g so that a report's module frames resolve to file:line (faddr2line).
 step "our modules against $kver"
 mkdir -p "$run"
-rm -rf "$run/src" "$run/ko" "$run/ksft"
+rm -rf "$run/src" "$run/ko" "$run/ksft" "$run"/*.txt "$run/kernel.log" "$res"
 mkdir -p "$run/src" "$run/ko"
 rsync -a "${excl[@]}" "$top/Kbuild" "$top/kernel" "$run/src/"
 mkdir -p "$run/src/selftests"
@@ -296,7 +397,6 @@ echo "modules: $(cd "$run/ko" && ls | tr '\n' ' ')"
 # As check.sh installs them, with the per-test timeout scaled: KASAN and
 # lockdep under TCG make everything several times slower.
 step "build and install the kselftest suite"
-ksft=$run/ksft
 kst=$kdir/tools/testing/selftests
 mkdir -p "$ksft/dmahba" "$ksft/kselftest"
 if ! make -s -C "$run/src/selftests" KSFT_DIR="$kst" install INSTALL_PATH="$ksft/dmahba" > "$run/selftests-build.log" 2>&1; then
@@ -389,71 +489,11 @@ t0=$(date +%s)
 "$vmtop/scripts/vm.sh" -k debug -t "${DMAHBA_DEBUG_TIMEOUT:-14400}" -m "${DMAHBA_DEBUG_MEM:-4G}" -f \
 	-M "$run/ko" -S "$ksft" -l "$run/kernel.log" -- "$guest" | tee "$run/console.txt"
 rc=${PIPESTATUS[0]}
-echo "vm: exit $rc after $(( $(date +%s) - t0 )) s"
+vmtime=$(( $(date +%s) - t0 ))
+echo "vm: exit $rc after $vmtime s"
+echo "rc=$rc vmtime=$vmtime" > "$run/vm.status"
 sed -n '/^=== kmemleak begin ===$/,/^=== kmemleak end ===$/p' "$run/console.txt" |
 	sed '1d;$d' > "$run/kmemleak.txt"
 
-# ---------------------------------------------------------------- results
-step "results"
-tap=$run/console.txt
-passed=$(grep -cE '^ok [0-9]+ selftests: ' "$tap")
-skipped=$(grep -cE '^ok [0-9]+ selftests: .*# SKIP' "$tap")
-failed=$(grep -cE '^not ok [0-9]+ selftests: ' "$tap")
-passed=$((passed - skipped))
-expected=$(wc -l < "$ksft/kselftest-list.txt")
-[ "$rc" = 0 ] || fail "the VM run did not finish cleanly (exit $rc)"
-[ "$failed" -gt 0 ] && fail "$failed test(s) not ok: $(grep -E '^not ok [0-9]+ selftests: ' "$tap" | sed 's/.*selftests: //' | tr '\n' ' ')"
-[ $((passed + skipped + failed)) -lt "$expected" ] &&
-	fail "only $((passed + skipped + failed)) of $expected tests reported"
-boot=$(sed -n 's/^vm: .* up in \([0-9.]*\)s$/\1/p' "$tap" | head -1)
 
-# Reports in the kernel log: the first line of each, up to its end ("end
-# trace", KASAN's closing rule, or 120 lines), with its frames in our modules resolved to file:line.
-klog=$run/kernel.log
-start_re='BUG:|WARNING:|Oops|general protection fault|UBSAN:|Kernel panic|INFO: task .* blocked for more than|rcu: INFO|self-detected stall|kmemleak: [0-9]+ new suspected|DMA-API: .*(driver|device)|ODEBUG:|list_(add|del) corruption|Call Trace:'
-ourmods='\[(dmahba|softdma|softdma_test|[a-z_]*_test)\]'
-awk -v re="$start_re" '
-	function flush() { if (n) { print "----"; for (i = 1; i <= n; i++) print buf[i] }; n = 0 }
-	{ line = $0; sub(/^\[ *[0-9.]+\] /, "", line) }
-	n && (line ~ /---\[ end trace|^==========/ || n >= 120) { buf[++n] = line; flush(); next }
-	n { buf[++n] = line; next }
-	line ~ re { n = 1; buf[1] = line }
-	END { flush() }' "$klog" > "$run/reports.txt"
-nrep=$(grep -c '^----$' "$run/reports.txt")
-if [ -s "$run/kmemleak.txt" ]; then
-	nleak=$(grep -c '^unreferenced object' "$run/kmemleak.txt")
-else
-	nleak=0
-fi
-if [ "$nrep" -gt 0 ]; then
-	fail "$nrep report(s) in the kernel log ($run/reports.txt)"
-	echo "--- reports (first line; frames in our modules) ---"
-	awk '/^----$/ { getline; print "* " $0; next } /'"$ourmods"'/ { print "    " $0 }' "$run/reports.txt" |
-	while IFS= read -r l; do
-		echo "$l"
-		# "  func+0x1/0x2 [mod]" -> file:line from the -g build
-		f=$(echo "$l" | sed -nE 's/^ +(\? )?([A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x[0-9a-f]+) \[([a-z0-9_]+)\].*/\2 \3/p')
-		[ -n "$f" ] || continue
-		set -- $f
-		ko=$run/ko/$2.ko
-		[ -f "$ko" ] && "$kdir/scripts/faddr2line" "$ko" "$1" 2>/dev/null | grep -v '^$' |
-			sed "s|$run/src/||; s/^/        /" | head -3
-	done
-fi
-if [ "$nleak" -gt 0 ]; then
-	fail "kmemleak: $nleak unreferenced object(s) ($run/kmemleak.txt)"
-	grep -E '^unreferenced object|'"$ourmods" "$run/kmemleak.txt" | head -60
-fi
-grep -q '=== kmemleak unavailable ===' "$tap" && fail "kmemleak was not available in the guest"
-
-echo
-echo "=== summary ==="
-echo "kernel: $kver ($kcache, $(cat "$kcache/built"))"
-echo "boot: ${boot:-?} s to userspace; suite: $passed passed, $failed failed, $skipped skipped" \
-	"($(grep -cE '^# ok [0-9]+ ' "$tap") subtests ok, $(grep -cE '^# not ok [0-9]+ ' "$tap") not ok)"
-echo "reports: $nrep in the kernel log, $nleak kmemleak object(s); logs in $run"
-if [ ${#fails[@]} -gt 0 ]; then
-	printf 'check-debug: failed: %s\n' "${fails[@]}"
-	exit 1
-fi
-echo "check-debug: passed"
+report
