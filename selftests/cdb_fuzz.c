@@ -1354,7 +1354,9 @@ static int canary_mode(const char *dev, const char *hex, const char *lenarg)
 		return 2;
 	}
 	for (i = 0; i < 2; i++) {
-		poison(fd, c0[i]);
+		/* READ data comes from the medium, not from an emulation buffer */
+		if (!is_rw(cdb[0]))
+			poison(fd, c0[i]);
 		canary_fill(data_area, len, c0[i]);
 		sg_io(fd, cdb, cdb_len, SG_DXFER_FROM_DEV, data_area, len,
 		      SG_FLAG_DIRECT_IO, &r[i]);

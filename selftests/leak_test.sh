@@ -66,26 +66,35 @@ fi
 canary() {
 	"$fuzz" canary "$1" "$2" "$3" > "$tmp/out" 2>&1
 }
-# the status line's fields
-field() { awk -v k="$1" '/^status / { for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$tmp/out"; }
-# the bytes moved, one per line
-data_bytes() { sed -n 's/^data//p' "$tmp/out" | tr ' ' '\n' | grep -v '^$'; }
-# how many bytes moved are not 00
+# canary_parse DEV CDB_HEX LEN: canary, then st, host and moved from the
+# status line and data, the bytes moved (for byte); forks are slow under TCG
+canary_parse() {
+	canary "$@"
+	_rc=$?
+	# shellcheck disable=SC2046 # the words of the status line
+	set -- $(grep '^status ' "$tmp/out")
+	st=$2 host=$4 moved=${10}
+	data=$(sed -n 's/^data//p' "$tmp/out")
+	return $_rc
+}
 # byte N (from 0) of the data moved, as a number
-byte() { printf '%d' "0x$(data_bytes | sed -n "$(($1 + 1))p")"; }
+byte() {
+	# shellcheck disable=SC2086 # one word per byte
+	set -- $1 $data
+	eval "printf '%d' 0x\${$(($1 + 2))}"
+}
 be16() { echo $(($(byte "$1") * 256 + $(byte $(($1 + 1))))); }
 be32() { echo $(($(be16 "$1") * 65536 + $(be16 $(($1 + 2))))); }
 min() { _m=$1; for _v in "$@"; do [ "$_v" -lt "$_m" ] && _m=$_v; done; echo "$_m"; }
 store_pages() { sed -n "s/^lun$1 store_pages \([0-9]*\)/\1/p" "$stats"; }
 # read16 DEV LBA BLOCKS: READ(16) in canary mode (512-byte blocks)
-read16() { canary "$1" "$(printf '8800%016x%08x0000' "$2" "$3")" $(($3 * 512)); }
+read16() { canary_parse "$1" "$(printf '8800%016x%08x0000' "$2" "$3")" $(($3 * 512)); }
 
 # blocks DEV LBA N: the map of N blocks read back through canary-filled
 # buffers, one character per block: '.' zeros, Z or Y the patterns below,
 # x anything else; "fail" if the read itself failed
 blocks() {
-	if read16 "$1" "$2" "$3" && [ "$(field status)" = 0 ] &&
-	   [ "$(field moved)" = $(($3 * 512)) ]; then
+	if read16 "$1" "$2" "$3" && [ "$st" = 0 ] && [ "$moved" = $(($3 * 512)) ]; then
 		sed -n 's/^blocks //p' "$tmp/out"
 	else
 		echo fail
@@ -132,8 +141,8 @@ p2=$(store_pages 0)
 ksft_check "UNMAP of 1 MiB gives the 256 pages back ($p1 -> $p2)" [ "$p2" -eq "$p0" ]
 # the first descriptor's provisioning status (byte 20 of the response)
 deallocated() {
-	canary "$sg0" "$(printf '9e12%016x%08x0000' 1024 64)" 64 &&
-		[ "$(field status)" = 0 ] && [ "$(be32 8)" = 0 ] &&
+	canary_parse "$sg0" "$(printf '9e12%016x%08x0000' 1024 64)" 64 &&
+		[ "$st" = 0 ] && [ "$(be32 8)" = 0 ] &&
 		[ "$(be32 12)" = 1024 ] && [ "$(byte 20)" = 1 ]
 }
 ksft_check "GET LBA STATUS reports the unmapped range deallocated" deallocated
@@ -178,17 +187,17 @@ t0=$(date +%s)
 # from the response header (of HDR bytes) as KIND says
 resp() {
 	_name=$1 _dev=$2 _cdb=$3 _dx=$4 _al=$5 _hdr=$6 _kind=$7
-	if ! canary "$_dev" "$_cdb" "$_dx"; then
+	if ! canary_parse "$_dev" "$_cdb" "$_dx"; then
 		sed 's/^/# /' "$tmp/out" | grep -v '^# data' | head -5
 		ksft_fail "$_name: defined bytes, canary past the residue"
 		return
 	fi
-	if [ "$(field status)" != 0 ] || [ "$(field host)" != 0 ]; then
+	if [ "$st" != 0 ] || [ "$host" != 0 ]; then
 		head -1 "$tmp/out" | sed 's/^/# /'
 		ksft_fail "$_name: GOOD"
 		return
 	fi
-	_mv=$(field moved)
+	_mv=$moved
 	if [ "$_mv" -lt "$_hdr" ]; then
 		_full=$_hdr	# too short to see the length: at least the header
 	else
@@ -258,7 +267,7 @@ resp "REQUEST SENSE alloc 5" "$sg0" "030000000500" 4096 5 8 sense
 # sense data of refused commands, fixed then descriptor format
 refused() {
 	_name=$1 _cdb=$2 _fmt=$3
-	if canary "$sg0" "$_cdb" 512 && [ "$(field status)" = 0x2 ] && [ "$(field moved)" = 0 ] &&
+	if canary_parse "$sg0" "$_cdb" 512 && [ "$st" = 0x2 ] && [ "$moved" = 0 ] &&
 	   grep -q "^status .* sense $_fmt" "$tmp/out"; then
 		ksft_pass "$_name: CHECK CONDITION, sense $_fmt.. defined, nothing moved"
 	else
