@@ -10,7 +10,14 @@
  * smaller and larger than the data); random data directions and lengths
  * (0..256 KiB); random or structured (UNMAP, MODE SELECT) data-out buffers.
  * Every answer must be GOOD or CHECK CONDITION with well-formed sense, with
- * a sane host and driver status; the bytes of a data-in buffer past what
+ * a sane host and driver status: host_status 0, except DID_ERROR (and no
+ * data moved) for a command whose data phase goes against the direction
+ * the submitter gave (a READ with SG_DXFER_TO_DEV): the emulation cannot
+ * move data into a buffer mapped for the other way, and that is a host-side
+ * fault, not a target's answer. An unimplemented operation code must get
+ * ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (or a pending unit
+ * attention); a READ or WRITE that succeeds must move exactly its blocks.
+ * The bytes of a data-in buffer past what
  * the residue says was moved must still hold the canary the buffer was
  * filled with (nothing leaked, residue right); data-out buffers are never
  * written to. Before fuzzing, a pattern is written to a second LU (the
