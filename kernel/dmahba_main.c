@@ -150,11 +150,30 @@ static int dmahba_eh_host_reset(struct scsi_cmnd *scmd)
 	return dmahba_port_eh_reset(scmd->device->host, U64_MAX);
 }
 
+/**
+ * dmahba_init_cmd_priv() - init_cmd_priv: the per-command area, once
+ * @shost: the host
+ * @scmd: a command of its tag set
+ *
+ * Having it spares the midlayer zeroing the per-command area (several KiB
+ * with the HBA-side segment array) for every command: the port and the
+ * miniport set what they use when a command starts.
+ *
+ * Context: process context, when the tag set is allocated.
+ * Return: 0.
+ */
+static int dmahba_init_cmd_priv(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
+{
+	memset(scsi_cmd_priv(scmd), 0, shost->hostt->cmd_size);
+	return 0;
+}
+
 static struct scsi_host_template dmahba_template = {
 	.module = THIS_MODULE,
 	.name = "dmahba: ScsiPort subordinate-DMA HBA over dmaengine",
 	.proc_name = DMAHBA_NAME,
 	.queuecommand = dmahba_queuecommand,
+	.init_cmd_priv = dmahba_init_cmd_priv,
 	.eh_abort_handler = dmahba_eh_abort,
 	.eh_device_reset_handler = dmahba_eh_device_reset,
 	.eh_target_reset_handler = dmahba_eh_bus_reset,

@@ -47,6 +47,8 @@ enum dmahba_port_req_state {
 
 /* flags bit: the error handler owns the command, scsi_done() must not run */
 #define DMAHBA_PORT_REQ_EH	BIT(8)
+/* flags bit: the miniport got the request (StartIo), so it releases it */
+#define DMAHBA_PORT_REQ_STARTED	BIT(9)
 #define DMAHBA_PORT_REQ_STATE	0xff
 
 /**
@@ -158,7 +160,8 @@ static void dmahba_port_return(struct dmahba_port_queue *q,
 
 	list_for_each_entry_safe(req, tmp, done, node) {
 		list_del_init(&req->node);
-		q->port->mp->release(q->hw, req);
+		if (req->flags & DMAHBA_PORT_REQ_STARTED)
+			q->port->mp->release(q->hw, req);
 		if (req->nsg) {
 			scsi_dma_unmap(req->scmd);
 			req->nsg = 0;
@@ -235,6 +238,7 @@ static void dmahba_port_run(struct dmahba_port_queue *q)
 					       node);
 			list_move_tail(&req->node, &q->active);
 			req_set_state(req, DMAHBA_PORT_REQ_ACTIVE);
+			req->flags |= DMAHBA_PORT_REQ_STARTED;
 			q->ready = false;
 			q->stats.requests++;
 			if (!mp->start_io(q->hw, req)) {

@@ -102,8 +102,8 @@ enum dmahba_port_notification_type {
  *	request of @lun (all when @lun is U64_MAX) with a reset status.
  * @release: the port is done with @req's DMA (after FlushDma, and after
  *	the channel is synchronized when it was cancelled): release the HBA
- *	side of its last window. Called once per completed request, before
- *	the midlayer gets it back.
+ *	side of its last window. Called once per request that went through
+ *	@start_io, before the midlayer gets it back.
  *
  * Context: all but @release run with the queue lock held, interrupts off;
  * @release may run in process or softirq context, without the lock.

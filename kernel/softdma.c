@@ -11,8 +11,12 @@
  * synchronize, ACK/REUSE) against the public header only: the channel
  * state machine and cookie bookkeeping below are this driver's own.
  *
- * Execution context: one work item per channel on an unbound, high priority,
- * WQ_MEM_RECLAIM workqueue. A work item rather than a kthread per channel
+ * Execution context: one work item per channel on a per-CPU, high priority,
+ * WQ_MEM_RECLAIM workqueue; the engine runs on the CPU that issued the work,
+ * as a DMA controller's interrupt is usually steered to the CPU using it, so
+ * a submission costs no wakeup of, nor interrupt to, another CPU (under
+ * emulation that cross-CPU hand-off costs more than the copy). A work item
+ * rather than a kthread per channel
  * because idle channels then cost no thread, flush_work() is exactly the
  * "wait until the engine has let go of every descriptor" that synchronize
  * needs, and WQ_MEM_RECLAIM gives a rescuer so a storage client keeps making
@@ -1573,8 +1577,7 @@ static int __init softdma_init(void)
 	softdma_desc_cache = KMEM_CACHE(softdma_desc, 0);
 	if (!softdma_desc_cache)
 		return -ENOMEM;
-	softdma_wq = alloc_workqueue(SOFTDMA_NAME,
-				     WQ_UNBOUND | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	softdma_wq = alloc_workqueue(SOFTDMA_NAME, WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
 	if (!softdma_wq) {
 		ret = -ENOMEM;
 		goto err_destroy_cache;

@@ -239,7 +239,12 @@ else
 	ksft_skip "requests the resets found in the miniport completed with DID_RESET" "no dmahba tracepoints in tracefs"
 fi
 
-# --- idle: a device reset is reported to its LU only, once
+# --- idle: a device reset is reported to its LU only, once. A reset near
+# the end of the load phase may have left a unit attention no command has
+# collected yet: collect it first (TEST UNIT READY until GOOD).
+for _sg in "$sg0" "$sg1"; do
+	for _i in 1 2 3; do [ "$(tur "$_sg")" = "0 -" ] && break; done
+done
 do_reset -d "$sg1"
 ksft_check "idle device reset of LUN 1: LUN 0 has no unit attention" no_ua "$sg0"
 ksft_check "idle device reset of LUN 1: UNIT ATTENTION 29/xx once on LUN 1" ua_once "$sg1"
