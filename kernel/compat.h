@@ -55,4 +55,18 @@ typedef int dmahba_qc_status_t;
 typedef enum scsi_qc_status dmahba_qc_status_t;
 #endif
 
+/*
+ * A per-CPU workqueue names itself with WQ_PERCPU since v6.17 (commit
+ * 930c2ea566af "workqueue: Add new WQ_PERCPU flag"), and later kernels warn
+ * when a workqueue has neither WQ_PERCPU nor WQ_UNBOUND. Before, per-CPU
+ * was what no flag meant. (Debian's 6.12 carries the flag as a backport but
+ * does not warn, so 0 is right there too.)
+ */
+#include <linux/workqueue.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#define COMPAT_WQ_PERCPU	WQ_PERCPU
+#else
+#define COMPAT_WQ_PERCPU	0
+#endif
+
 #endif /* DMAHBA_COMPAT_H */

@@ -1577,7 +1577,8 @@ static int __init softdma_init(void)
 	softdma_desc_cache = KMEM_CACHE(softdma_desc, 0);
 	if (!softdma_desc_cache)
 		return -ENOMEM;
-	softdma_wq = alloc_workqueue(SOFTDMA_NAME, WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	softdma_wq = alloc_workqueue(SOFTDMA_NAME, COMPAT_WQ_PERCPU | WQ_HIGHPRI |
+				     WQ_MEM_RECLAIM, 0);
 	if (!softdma_wq) {
 		ret = -ENOMEM;
 		goto err_destroy_cache;
