@@ -451,7 +451,15 @@ INFO
 modules)
 	dest=\$3
 	shift 3
-	for f in \$(modprobe -d "\$MROOT" -S "\$KVER" -a --show-depends "\$@" 2>/dev/null |
+	names=()
+	for a in "\$@"; do
+		case \$a in
+		*.ko) install -D -m 0644 "\$a" "\$dest/lib/modules/\$KVER/updates/\${a##*/}" ;;
+		*) names+=("\$a") ;;
+		esac
+	done
+	[ \${#names[@]} -eq 0 ] ||
+	for f in \$(modprobe -d "\$MROOT" -S "\$KVER" -a --show-depends "\${names[@]}" 2>/dev/null |
 		   awk '/^insmod/ {print \$2}' | sort -u); do
 		install -D -m 0644 "\$f" "\$dest\${f#\$MROOT}"
 	done
