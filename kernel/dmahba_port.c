@@ -563,10 +563,17 @@ int dmahba_port_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
 	req->flags = DMAHBA_PORT_REQ_PENDING;
 	q = req_to_queue(port, req);
 
+	/*
+	 * With bottom halves off, a channel that runs its engine or its
+	 * callbacks in softirq context does so on this CPU as soon as they
+	 * are enabled again, rather than in a thread woken for it.
+	 */
+	local_bh_disable();
 	spin_lock_irqsave(&q->lock, flags);
 	list_add_tail(&req->node, &q->pending);
 	dmahba_port_run(q);
 	dmahba_port_unlock(q, flags);
+	local_bh_enable();
 	return 0;
 }
 
@@ -576,10 +583,12 @@ static void dmahba_port_sync(struct dmahba_port_queue *q)
 	unsigned long flags;
 
 	dmaengine_synchronize(q->chan);
+	local_bh_disable();	/* as in dmahba_port_queuecommand() */
 	spin_lock_irqsave(&q->lock, flags);
 	q->sync_needed = false;
 	dmahba_port_run(q);
 	dmahba_port_unlock(q, flags);
+	local_bh_enable();
 }
 
 static void dmahba_port_sync_work(struct work_struct *work)

@@ -77,6 +77,7 @@
 #define SOFTDMA_MAX_CHANNELS	64
 #define SOFTDMA_MAX_LATENCY_US	10000000	/* 10 s */
 #define SOFTDMA_TASKLET_BUDGET	64	/* callbacks per tasklet run */
+#define SOFTDMA_BH_BUDGET	SZ_1M	/* bytes per engine_bh run */
 #define SOFTDMA_WIDTHS		(BIT(DMA_SLAVE_BUSWIDTH_1_BYTE) | \
 				 BIT(DMA_SLAVE_BUSWIDTH_2_BYTES) | \
 				 BIT(DMA_SLAVE_BUSWIDTH_4_BYTES) | \
@@ -253,6 +254,7 @@ struct softdma_file_ref {
  * @wq: the engine sleeps here (latency, bandwidth); woken by pause/terminate
  * @work: the engine
  * @tasklet: runs the completion callbacks
+ * @engine_bh: the engine when no timing model is set (see softdma_engine_bh())
  * @files: debugfs file private data (fail_mode last)
  * @dbg: debugfs directory of the channel
  */
@@ -291,6 +293,7 @@ struct softdma_chan {
 	wait_queue_head_t wq;
 	struct work_struct work;
 	struct tasklet_struct tasklet;
+	struct tasklet_struct engine_bh;
 	struct softdma_file_ref files[SOFTDMA_F_NR + 1];
 	struct dentry *dbg;
 };
@@ -452,13 +455,22 @@ static bool softdma_can_run(struct softdma_chan *sc)
 	       (sc->active || !list_empty(&sc->issued));
 }
 
+/* Whether the speed model asks the engine to wait: then it must be able to sleep. */
+static bool softdma_timed(struct softdma_chan *sc, struct softdma_desc *desc)
+{
+	return sc->latency_us || sc->bandwidth_kbps || (desc && desc->not_before);
+}
+
 /* Start the engine if it is idle and has work. */
 static void softdma_kick_engine(struct softdma_chan *sc)
 {
 	lockdep_assert_held(&sc->lock);
 	if (!sc->running && softdma_can_run(sc)) {
 		sc->running = true;
-		queue_work(softdma_wq, &sc->work);
+		if (softdma_timed(sc, NULL))
+			queue_work(softdma_wq, &sc->work);
+		else
+			tasklet_schedule(&sc->engine_bh);
 	}
 }
 
@@ -610,6 +622,67 @@ static void softdma_engine(struct work_struct *work)
 	spin_unlock_irq(&sc->lock);
 	if (kick)
 		softdma_kick_callbacks(sc);
+}
+
+/**
+ * softdma_engine_bh() - the engine, as a tasklet of the channel
+ * @t: the channel's engine tasklet
+ *
+ * Without a latency or bandwidth model the engine never waits, so it runs
+ * in softirq context on the CPU that issued the work: asynchronously to the
+ * submitter, in submission order, one descriptor at a time, like the work
+ * item, but without waking a thread (a client that issues with bottom halves
+ * disabled gets the copy when it enables them, as from a real controller's
+ * interrupt). It copies up to SOFTDMA_BH_BUDGET bytes per run, then yields;
+ * if a timing model appears meanwhile it hands over to the work item.
+ *
+ * Context: softirq; takes the channel lock, copies without it.
+ */
+static void softdma_engine_bh(struct tasklet_struct *t)
+{
+	struct softdma_chan *sc = from_tasklet(sc, t, engine_bh);
+	u32 budget = SOFTDMA_BH_BUDGET;
+	struct softdma_desc *desc;
+	bool kick = false;
+
+	spin_lock_irq(&sc->lock);
+	while ((desc = softdma_next(sc, &kick))) {
+		u32 n;
+
+		if (softdma_timed(sc, desc)) {
+			/* running stays set: the work item carries on */
+			queue_work(softdma_wq, &sc->work);
+			goto out;
+		}
+		if (desc->done == desc->len) {
+			sc->active = NULL;
+			softdma_complete(sc, desc, DMA_TRANS_NOERROR, 0);
+			sc->nr_completed++;
+			this_cpu_inc(sc->chan.local->memcpy_count);
+			kick = true;
+			continue;
+		}
+		if (!budget) {
+			tasklet_schedule(&sc->engine_bh);
+			goto out;
+		}
+		n = min3(desc->len - desc->done, (u32)SOFTDMA_CHUNK, budget);
+		sc->copying = true;
+		spin_unlock_irq(&sc->lock);
+		softdma_copy(desc, n);
+		this_cpu_add(sc->chan.local->bytes_transferred, n);
+		budget -= n;
+		spin_lock_irq(&sc->lock);
+		sc->copying = false;
+		desc->done += n;
+		if (desc->state == SOFTDMA_DESC_TERMINATED)
+			softdma_desc_drop(sc, desc);
+	}
+	sc->running = false;
+out:
+	spin_unlock_irq(&sc->lock);
+	if (kick)
+		tasklet_schedule(&sc->tasklet);
 }
 
 /**
@@ -1188,6 +1261,7 @@ static void softdma_synchronize(struct dma_chan *chan)
 {
 	struct softdma_chan *sc = to_softdma_chan(chan);
 
+	tasklet_kill(&sc->engine_bh);
 	flush_work(&sc->work);
 	tasklet_kill(&sc->tasklet);
 }
@@ -1437,6 +1511,7 @@ static void softdma_chan_init(struct softdma_dev *sdev, struct softdma_chan *sc)
 	init_waitqueue_head(&sc->wq);
 	INIT_WORK(&sc->work, softdma_engine);
 	tasklet_setup(&sc->tasklet, softdma_tasklet);
+	tasklet_setup(&sc->engine_bh, softdma_engine_bh);
 	sc->fail_result = DMA_TRANS_READ_FAILED;
 	sc->latency_us = latency_us;
 	sc->bandwidth_kbps = bandwidth_kbps;
@@ -1535,6 +1610,7 @@ static void softdma_remove(struct platform_device *pdev)
 	softdma_debugfs_remove(sdev);
 	for (i = 0; i < sdev->nr_chans; i++) {
 		cancel_work_sync(&sdev->chans[i].work);
+		tasklet_kill(&sdev->chans[i].engine_bh);
 		tasklet_kill(&sdev->chans[i].tasklet);
 	}
 	dma_async_device_unregister(&sdev->ddev);	/* frees sdev */
