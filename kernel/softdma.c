@@ -11,18 +11,18 @@
  * synchronize, ACK/REUSE) against the public header only: the channel
  * state machine and cookie bookkeeping below are this driver's own.
  *
- * Execution context: one work item per channel on a per-CPU, high priority,
- * WQ_MEM_RECLAIM workqueue; the engine runs on the CPU that issued the work,
- * as a DMA controller's interrupt is usually steered to the CPU using it, so
- * a submission costs no wakeup of, nor interrupt to, another CPU (under
- * emulation that cross-CPU hand-off costs more than the copy). A work item
- * rather than a kthread per channel
- * because idle channels then cost no thread, flush_work() is exactly the
- * "wait until the engine has let go of every descriptor" that synchronize
- * needs, and WQ_MEM_RECLAIM gives a rescuer so a storage client keeps making
- * progress under memory pressure. One wakeup of the work item drains the whole
- * queue: descriptors issued while it runs are appended to the running chain
- * (NetDMA's Append) and picked up without re-queueing.
+ * Execution context: without a latency or bandwidth model the engine never
+ * waits, and runs as a per-channel tasklet on the CPU that issued the work
+ * (softdma_engine_bh()): asynchronous to the submitter, but without waking a
+ * thread, as a DMA controller's interrupt is steered to the CPU using it.
+ * With a model it is one work item per channel on a per-CPU, high priority,
+ * WQ_MEM_RECLAIM workqueue, which can sleep; a work item rather than a
+ * kthread per channel because idle channels then cost no thread,
+ * flush_work() is exactly the "wait until the engine has let go of every
+ * descriptor" that synchronize needs, and WQ_MEM_RECLAIM gives a rescuer so
+ * a storage client keeps making progress under memory pressure. One run of
+ * either drains the queue: descriptors issued while it runs are appended to
+ * the running chain (NetDMA's Append) and picked up without re-queueing.
  *
  * Completion: the engine moves finished descriptors to the channel's
  * completed list and raises the channel tasklet with bottom halves disabled,
