@@ -17,7 +17,13 @@
 /* Limits advertised in VPD B0 and enforced by the commands. */
 #define DMAHBA_SCSI_MAX_UNMAP_BLOCKS	0x400000U	/* per UNMAP command */
 #define DMAHBA_SCSI_MAX_UNMAP_DESC	255U
-#define DMAHBA_SCSI_MAX_WS_BLOCKS	0x10000U	/* WRITE SAME */
+/*
+ * WRITE SAME of a block that is not zero moves one window per block, and a
+ * request keeps its DMA context (and the requests queued behind it) until
+ * it is done: 2048 windows keep it well inside the SCSI timeout even on a
+ * debug kernel under TCG. VERIFY with BYTCHK 11b shares the limit.
+ */
+#define DMAHBA_SCSI_MAX_WS_BLOCKS	0x800U		/* WRITE SAME */
 #define DMAHBA_SCSI_MAX_CAW_BYTES	16384U		/* COMPARE AND WRITE */
 #define DMAHBA_SCSI_VERIFY_CHUNK	16384U		/* VERIFY BYTCHK=1 */
 #define DMAHBA_SCSI_MAX_PARAM		4096U		/* parameter lists */

@@ -204,13 +204,23 @@ int dmahba_store_map(struct dmahba_store *st, u64 pos, u32 len,
 			goto err_unmap;
 		}
 		if (page) {
-			seg[n].addr = dma_map_page(st->dma_dev, page, off,
-						   chunk, dir);
+			/*
+			 * Two commands may write the same blocks at once
+			 * (SCSI leaves their order undefined), so mappings
+			 * of a page may overlap: the CPU syncs are made
+			 * explicitly, which is what DMA-API debugging asks
+			 * of overlapping mappings.
+			 */
+			seg[n].addr = dma_map_page_attrs(st->dma_dev, page, off,
+							 chunk, dir,
+							 DMA_ATTR_SKIP_CPU_SYNC);
 			if (dma_mapping_error(st->dma_dev, seg[n].addr)) {
 				put_page(page);
 				ret = -ENOMEM;
 				goto err_unmap;
 			}
+			dma_sync_single_for_device(st->dma_dev, seg[n].addr,
+						   chunk, dir);
 		} else {
 			seg[n].addr = st->zero_dma + off;
 		}
@@ -243,7 +253,10 @@ void dmahba_store_unmap(struct dmahba_store *st, struct dmahba_seg *seg,
 	for (n = 0; n < nsegs; n++) {
 		if (!seg[n].page)
 			continue;
-		dma_unmap_page(st->dma_dev, seg[n].addr, seg[n].len, dir);
+		dma_sync_single_for_cpu(st->dma_dev, seg[n].addr, seg[n].len,
+					dir);
+		dma_unmap_page_attrs(st->dma_dev, seg[n].addr, seg[n].len, dir,
+				     DMA_ATTR_SKIP_CPU_SYNC);
 		put_page(seg[n].page);
 		seg[n].page = NULL;
 	}
