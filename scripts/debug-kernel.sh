@@ -324,16 +324,19 @@ report() {
 	if [ "$nrep" -gt 0 ]; then
 		fail "$nrep report(s) in the kernel log ($res/reports.txt)"
 		echo "--- reports (first line; frames in our modules) ---"
-		awk '/^----$/ { getline; if (/cut here/) { getline; m = $0; getline; $0 = m " | " $0 }; print "* " $0; next } /'"$ourmods"'/ { print "    " $0 }' "$run/reports.txt" |
+		# frames marked "?" are stale stack words, not calls: left out
+		awk '/^----$/ { getline; if (/cut here/) { getline; m = $0; getline; $0 = m " | " $0 }; print "* " $0; next }
+		     /^DMA-API: Mapped at:/ { print "    (the mapping already there was made at:)"; next }
+		     /^ +\? / { next } /'"$ourmods"'/ { print "    " $0 }' "$run/reports.txt" |
 		while IFS= read -r l; do
-			echo "$l"
 			# "  func+0x1/0x2 [mod]" -> file:line from the -g build
-			f=$(echo "$l" | sed -nE 's/^ +(\? )?([A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x[0-9a-f]+) \[([a-z0-9_]+)\].*/\2 \3/p')
-			[ -n "$f" ] || continue
-			set -- $f
-			ko=$run/ko/$2.ko
-			[ -f "$ko" ] && "$kdir/scripts/faddr2line" "$ko" "$1" 2>/dev/null | grep -v '^$' |
-				sed "s|$run/src/||; s/^/        /" | head -3
+			f=$(echo "$l" | sed -nE 's/^ +([A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x[0-9a-f]+) \[([a-z0-9_]+)\].*/\1 \2/p')
+			loc=
+			if [ -n "$f" ] && [ -f "$run/ko/${f#* }.ko" ]; then
+				loc=$("$kdir/scripts/faddr2line" "$run/ko/${f#* }.ko" "${f% *}" 2>/dev/null |
+				      sed -n 's/^.* at \(.*\)$/\1/p' | head -1 | sed "s|^$run/src/||")
+			fi
+			echo "$l${loc:+  ($loc)}"
 		done
 	fi
 	if [ "$nleak" -gt 0 ]; then
