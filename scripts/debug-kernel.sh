@@ -209,7 +209,15 @@ check_config() {
 }
 
 build_kernel() {
-	local t0 log=$kcache/build.log
+	local t0 log=$kcache/build.log t missing=()
+	# what a kernel build needs beyond "make deps" (objtool: libelf;
+	# certs/extract-cert: openssl)
+	for t in flex bison bc perl; do
+		command -v $t > /dev/null || missing+=("$t")
+	done
+	[ -f /usr/include/libelf.h ] || missing+=(libelf-dev)
+	[ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
+	[ ${#missing[@]} -eq 0 ] || die "building the kernel needs: apt-get install ${missing[*]}"
 	t0=$(date +%s)
 	note "building the debug kernel in $kcache (log: $log); 20-40 min on two cores"
 	rm -rf "$mroot" "$kcache/tmp" "$kcache/built"
