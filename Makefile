@@ -27,7 +27,7 @@ endif
 KERNELS ?= 6.1 6.12 7.2
 
 .PHONY: all modules test-modules clean deps check check-static check-vm demo \
-	bench soak check-debug dkms-check install help
+	bench check-debug dkms-check install help
 
 all: modules
 
@@ -64,9 +64,6 @@ demo: deps
 
 bench: deps
 	@$(TOP)/scripts/bench.sh
-
-soak: deps
-	@$(TOP)/scripts/soak.sh
 
 check-debug: deps
 	@$(TOP)/scripts/debug-kernel.sh
