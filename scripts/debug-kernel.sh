@@ -305,6 +305,12 @@ report() {
 	[ $((passed + skipped + failed)) -lt "$expected" ] &&
 		fail "only $((passed + skipped + failed)) of $expected tests reported"
 	boot=$(sed -n 's/^vm: .* up in \([0-9.]*\)s$/\1/p' "$tap" | head -1)
+	dmaerr=$(sed -n 's/^=== dma-api errors: \(.*\) ===$/\1/p' "$tap" | tail -1)
+	case ${dmaerr:-unavailable} in
+	0) ;;
+	unavailable) fail "DMA-API debugging was not available in the guest" ;;
+	*) fail "DMA-API debugging counted $dmaerr error(s)" ;;
+	esac
 
 	# Reports in the kernel log: the first line of each, up to its end ("end
 	# trace", KASAN's closing rule, or 120 lines), with its frames in our
@@ -364,7 +370,7 @@ report() {
 		echo "boot: ${boot:-?} s to userspace; VM run: $vmtime s; suite: $passed passed," \
 			"$failed failed, $skipped skipped ($(grep -cE '^# ok [0-9]+ ' "$tap") subtests ok," \
 			"$(grep -cE '^# not ok [0-9]+ ' "$tap") not ok)"
-		echo "reports: $nrep in the kernel log, $nleak kmemleak object(s); logs in $res"
+		echo "reports: $nrep in the kernel log, $nleak kmemleak object(s), ${dmaerr:-?} DMA-API error(s); logs in $res"
 		if [ ${#fails[@]} -gt 0 ]; then
 			printf 'check-debug: failed: %s\n' "${fails[@]}"
 		else
@@ -487,12 +493,17 @@ SHIM
 chmod 0755 "$vmtop/scripts/kernels.sh"
 
 # kmemleak: boot-time suspects are marked seen first, so that the scan after
-# the suite lists only what leaked during it.
+# the suite lists only what leaked during it. DMA-API debugging prints only
+# its first error by default (one would hide the next): up to 50 are printed,
+# and its count of all of them is read at the end.
 guest='
 kml=/sys/kernel/debug/kmemleak
+dma=/sys/kernel/debug/dma-api
 if [ -w $kml ]; then echo scan > $kml; echo clear > $kml; fi
+[ -w $dma/num_errors ] && echo 50 > $dma/num_errors
 cd /kselftest && ./run_kselftest.sh
 rc=$?
+echo "=== dma-api errors: $(cat $dma/error_count 2>/dev/null || echo unavailable) ==="
 if [ -w $kml ]; then
 	echo scan > $kml
 	sleep 6
