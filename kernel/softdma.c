@@ -25,10 +25,12 @@
  * the running chain (NetDMA's Append) and picked up without re-queueing.
  *
  * Completion: the engine moves finished descriptors to the channel's
- * completed list and raises the channel tasklet with bottom halves disabled,
- * so the callbacks run in softirq context on the engine's CPU when bottom
- * halves are re-enabled, without a context switch, never with the channel
- * lock held and never from inside issue_pending or tx_submit.
+ * completed list. The engine tasklet then runs their callbacks itself, after
+ * the copy; the work item engine raises the channel's callback tasklet with
+ * bottom halves disabled, so they run in softirq context on the engine's CPU
+ * when bottom halves are re-enabled. Either way without a context switch,
+ * never with the channel lock held and never from inside issue_pending or
+ * tx_submit.
  *
  * Progress is made in chunks of SOFTDMA_CHUNK bytes. Between chunks the
  * engine looks at pause/terminate requests and paces itself for the
@@ -253,6 +255,7 @@ struct softdma_file_ref {
  * @nr_unacked: descriptors in state SOFTDMA_DESC_UNACKED
  * @wq: the engine sleeps here (latency, bandwidth); woken by pause/terminate
  * @work: the engine
+ * @cb_busy: a context is running callbacks (see softdma_run_callbacks())
  * @tasklet: runs the completion callbacks
  * @engine_bh: the engine when no timing model is set (see softdma_engine_bh())
  * @files: debugfs file private data (fail_mode last)
@@ -271,6 +274,7 @@ struct softdma_chan {
 	bool paused;
 	bool halted;
 	bool stalled;
+	bool cb_busy;
 	bool has_err;
 	dma_cookie_t err_after;
 	dma_cookie_t err_upto;
@@ -534,6 +538,78 @@ static bool softdma_interrupted(struct softdma_chan *sc,
 	       READ_ONCE(desc->state) == SOFTDMA_DESC_TERMINATED;
 }
 
+/* Retire a completed descriptor: free it, or park it for reuse or an ack. */
+static void softdma_retire(struct softdma_chan *sc, struct softdma_desc *desc)
+{
+	struct dma_async_tx_descriptor *tx = &desc->tx;
+
+	lockdep_assert_held(&sc->lock);
+	list_del(&desc->node);
+	if (dmaengine_desc_test_reuse(tx)) {
+		desc->state = SOFTDMA_DESC_IDLE;
+		list_add_tail(&desc->node, &sc->parked);
+	} else if (async_tx_test_ack(tx)) {
+		softdma_desc_free(sc, desc);
+	} else {
+		desc->state = SOFTDMA_DESC_UNACKED;
+		sc->nr_unacked++;
+		list_add_tail(&desc->node, &sc->parked);
+	}
+}
+
+/*
+ * Run the callbacks of the completed descriptors, oldest first, one at a
+ * time with the lock dropped, so that a terminate_all from a callback stops
+ * the callbacks of the descriptors behind it. Descriptors without a callback
+ * are retired in one pass under the lock. One context at a time runs
+ * callbacks (@cb_busy): one that finds another at it leaves its completions
+ * to that one, which looks at the list again under the lock before it lets
+ * go. After @budget callbacks the channel tasklet carries on.
+ */
+static void softdma_run_callbacks(struct softdma_chan *sc, unsigned int budget)
+{
+	struct softdma_desc *desc, *tmp;
+	struct dmaengine_result res;
+	dma_async_tx_callback_result cb_result;
+	dma_async_tx_callback cb;
+	void *param;
+
+	spin_lock_irq(&sc->lock);
+	if (sc->cb_busy)
+		goto out;
+	sc->cb_busy = true;
+	for (;;) {
+		list_for_each_entry_safe(desc, tmp, &sc->completed, node) {
+			if (desc->tx.callback_result || desc->tx.callback)
+				break;
+			softdma_retire(sc, desc);
+		}
+		if (list_empty(&sc->completed))
+			break;
+		if (!budget--) {
+			tasklet_schedule(&sc->tasklet);
+			break;
+		}
+		desc = list_first_entry(&sc->completed, struct softdma_desc, node);
+		cb_result = desc->tx.callback_result;
+		cb = desc->tx.callback;
+		param = desc->tx.callback_param;
+		res.result = desc->result;
+		res.residue = desc->residue;
+		softdma_retire(sc, desc);
+		spin_unlock_irq(&sc->lock);
+
+		if (cb_result)
+			cb_result(param, &res);
+		else
+			cb(param);
+		spin_lock_irq(&sc->lock);
+	}
+	sc->cb_busy = false;
+out:
+	spin_unlock_irq(&sc->lock);
+}
+
 /* Run the completion tasklet now, in softirq context on this CPU. */
 static void softdma_kick_callbacks(struct softdma_chan *sc)
 {
@@ -682,7 +758,7 @@ static void softdma_engine_bh(struct tasklet_struct *t)
 out:
 	spin_unlock_irq(&sc->lock);
 	if (kick)
-		tasklet_schedule(&sc->tasklet);
+		softdma_run_callbacks(sc, SOFTDMA_TASKLET_BUDGET);
 }
 
 /**
@@ -690,57 +766,17 @@ out:
  * @t: the channel's tasklet
  *
  * For each completed descriptor: retire it (free, park for reuse or keep
- * until acked), then invoke its callback with the lock dropped. One at a
- * time, so a terminate_all from a callback stops the callbacks of the
- * descriptors behind it.
+ * until acked), then invoke its callback with the lock dropped. The engine
+ * tasklet runs the callbacks of what it completed itself; this one runs
+ * those of the work item engine, of a halt, and what a budget left.
  *
  * Context: softirq; takes the channel lock, never holds it in a callback.
  */
 static void softdma_tasklet(struct tasklet_struct *t)
 {
 	struct softdma_chan *sc = from_tasklet(sc, t, tasklet);
-	unsigned int budget = SOFTDMA_TASKLET_BUDGET;
 
-	while (budget--) {
-		struct dma_async_tx_descriptor *tx;
-		struct dmaengine_result res;
-		dma_async_tx_callback_result cb_result;
-		dma_async_tx_callback cb;
-		struct softdma_desc *desc;
-		void *param;
-
-		spin_lock_irq(&sc->lock);
-		desc = list_first_entry_or_null(&sc->completed,
-						struct softdma_desc, node);
-		if (!desc) {
-			spin_unlock_irq(&sc->lock);
-			return;
-		}
-		list_del(&desc->node);
-		tx = &desc->tx;
-		cb_result = tx->callback_result;
-		cb = tx->callback;
-		param = tx->callback_param;
-		res.result = desc->result;
-		res.residue = desc->residue;
-		if (dmaengine_desc_test_reuse(tx)) {
-			desc->state = SOFTDMA_DESC_IDLE;
-			list_add_tail(&desc->node, &sc->parked);
-		} else if (async_tx_test_ack(tx)) {
-			softdma_desc_free(sc, desc);
-		} else {
-			desc->state = SOFTDMA_DESC_UNACKED;
-			sc->nr_unacked++;
-			list_add_tail(&desc->node, &sc->parked);
-		}
-		spin_unlock_irq(&sc->lock);
-
-		if (cb_result)
-			cb_result(param, &res);
-		else if (cb)
-			cb(param);
-	}
-	tasklet_schedule(t);
+	softdma_run_callbacks(sc, SOFTDMA_TASKLET_BUDGET);
 }
 
 /**
