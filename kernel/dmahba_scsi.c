@@ -722,7 +722,8 @@ enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
 	memset(&sc->priv, 0, sizeof(sc->priv));
 
 	op = dmahba_scsi_find(cdb[0], cdb[1] & 0x1f, &known);
-	if (!op || !(op->flags & DMAHBA_OP_NO_UA)) {
+	/* unlocked peek first: the LU's lock is shared by every queue */
+	if ((!op || !(op->flags & DMAHBA_OP_NO_UA)) && READ_ONCE(lu->ua_reset)) {
 		spin_lock_irqsave(&lu->lock, flags);
 		ua = lu->ua_reset;
 		lu->ua_reset = false;
@@ -884,7 +885,7 @@ void dmahba_scsi_lu_reset(struct dmahba_lu *lu)
 	unsigned long flags;
 
 	spin_lock_irqsave(&lu->lock, flags);
-	lu->ua_reset = true;
+	WRITE_ONCE(lu->ua_reset, true);
 	spin_unlock_irqrestore(&lu->lock, flags);
 }
 
