@@ -345,20 +345,29 @@ static int sdt_one_slave(struct dma_chan *chan, struct sdt_buf *mem,
 	if (ret)
 		return sdt_fail("slave_config: %d", ret);
 	sdt_to_dev(dev);
-	mapped = dma_map_sg(dd, sgl, n, DMA_BIDIRECTIONAL);
+	/*
+	 * The entries lie inside @mem, which sdt_buf_alloc() mapped already,
+	 * and may share cache lines with each other: such overlapping
+	 * mappings are legal only with the CPU syncs made explicitly.
+	 */
+	mapped = dma_map_sg_attrs(dd, sgl, n, DMA_BIDIRECTIONAL,
+				  DMA_ATTR_SKIP_CPU_SYNC);
 	if (!mapped)
 		return sdt_fail("dma_map_sg failed");
+	dma_sync_sg_for_device(dd, sgl, n, DMA_BIDIRECTIONAL);
 	sdt_xfer_init(&x);
 	if (sdt_submit(dmaengine_prep_slave_sg(chan, sgl, mapped, dir,
 					       DMA_CTRL_ACK | DMA_PREP_INTERRUPT),
 		       &x) < 0) {
-		dma_unmap_sg(dd, sgl, n, DMA_BIDIRECTIONAL);
+		dma_unmap_sg_attrs(dd, sgl, n, DMA_BIDIRECTIONAL,
+				   DMA_ATTR_SKIP_CPU_SYNC);
 		return sdt_fail("slave_sg %s of %u entries: prep/submit failed",
 				dir == DMA_MEM_TO_DEV ? "mem->dev" : "dev->mem", n);
 	}
 	dma_async_issue_pending(chan);
 	ret = sdt_check_done(chan, &x, "slave_sg");
-	dma_unmap_sg(dd, sgl, n, DMA_BIDIRECTIONAL);
+	dma_sync_sg_for_cpu(dd, sgl, n, DMA_BIDIRECTIONAL);
+	dma_unmap_sg_attrs(dd, sgl, n, DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		return ret;
 	sdt_to_cpu(dev);
