@@ -315,7 +315,17 @@ report() {
 	# Reports in the kernel log: the first line of each, up to its end ("end
 	# trace", KASAN's closing rule, or 120 lines), with its frames in our
 	# modules resolved to file:line.
-	klog=$run/kernel.log
+	# Only the suite's part of the log counts: a report from before the
+	# suite started (boot, before any module of ours was loaded) is listed
+	# in boot-reports.txt and said, but is not the suite's.
+	klog=$run/kernel.suite.log
+	bootlog=$run/kernel.boot.log
+	awk -v b="$bootlog" 'f { print; next } /check-debug: suite start/ { f = 1; print; next } { print > b }' \
+		"$run/kernel.log" > "$klog"
+	if [ ! -s "$klog" ]; then	# no marker: all of it is the suite's
+		cp "$run/kernel.log" "$klog"
+		: > "$bootlog"
+	fi
 	start_re='cut here|BUG:|WARNING:|Oops|general protection fault|UBSAN:|Kernel panic|INFO: task .* blocked for more than|rcu: INFO|self-detected stall|kmemleak: [0-9]+ new suspected|DMA-API: .*(driver|device)|ODEBUG:|list_(add|del) corruption|Call Trace:'
 	ourmods='\[(dmahba|softdma|softdma_test|[a-z_]*_test)\]'
 	# DMA-API's "Mapped at:" stack (of the mapping already there) follows the
@@ -330,6 +340,15 @@ report() {
 		line ~ re { n = 1; buf[1] = line }
 		END { flush() }' "$klog" > "$run/reports.txt"
 	nrep=$(grep -c '^----$' "$run/reports.txt")
+	nboot=0
+	if [ -s "$bootlog" ]; then
+		grep -E "$start_re" "$bootlog" | sed 's/^\[ *[0-9.]*\] //' > "$run/boot-reports.txt" || true
+		nboot=$(wc -l < "$run/boot-reports.txt")
+		if [ "$nboot" -gt 0 ]; then
+			echo "check-debug: $nboot report line(s) during boot, before the suite started and before any module of ours was loaded (not counted; $res/boot-reports.txt):"
+			head -5 "$run/boot-reports.txt" | sed 's/^/    /'
+		fi
+	fi
 	if [ -s "$run/kmemleak.txt" ]; then
 		nleak=$(grep -c '^unreferenced object' "$run/kmemleak.txt")
 	else
@@ -360,7 +379,7 @@ report() {
 	grep -q '=== kmemleak unavailable ===' "$tap" && fail "kmemleak was not available in the guest"
 
 	mkdir -p "$res"
-	for f in console.txt kernel.log kmemleak.txt reports.txt; do
+	for f in console.txt kernel.log kmemleak.txt reports.txt boot-reports.txt; do
 		cp "$run/$f" "$res/" 2>/dev/null
 	done
 	{
@@ -370,7 +389,7 @@ report() {
 		echo "boot: ${boot:-?} s to userspace; VM run: $vmtime s; suite: $passed passed," \
 			"$failed failed, $skipped skipped ($(grep -cE '^# ok [0-9]+ ' "$tap") subtests ok," \
 			"$(grep -cE '^# not ok [0-9]+ ' "$tap") not ok)"
-		echo "reports: $nrep in the kernel log, $nleak kmemleak object(s), ${dmaerr:-?} DMA-API error(s); logs in $res"
+		echo "reports: $nrep in the kernel log during the suite ($nboot line(s) during boot, not counted), $nleak kmemleak object(s), ${dmaerr:-?} DMA-API error(s); logs in $res"
 		if [ ${#fails[@]} -gt 0 ]; then
 			printf 'check-debug: failed: %s\n' "${fails[@]}"
 		else
@@ -501,6 +520,7 @@ kml=/sys/kernel/debug/kmemleak
 dma=/sys/kernel/debug/dma-api
 if [ -w $kml ]; then echo scan > $kml; echo clear > $kml; fi
 [ -w $dma/num_errors ] && echo 50 > $dma/num_errors
+echo "check-debug: suite start" > /dev/kmsg
 cd /kselftest && ./run_kselftest.sh
 rc=$?
 echo "=== dma-api errors: $(cat $dma/error_count 2>/dev/null || echo unavailable) ==="
