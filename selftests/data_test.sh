@@ -58,6 +58,8 @@ sd_roundtrip() {
 	cmp -s /tmp/p /tmp/r
 }
 
+# the kernel's partition scan of the new disk must not straddle the baseline
+wait_idle "$sd" || diag "$sd: requests still in flight after 10 s"
 b0=$(chan_bytes); h0=$(hba_bytes); w0=$(hba_windows)
 moved=0
 for size in 512 4096 65536 66048 262144 1048576 3149824; do

@@ -17,7 +17,7 @@
 # all); every fio run is bounded by "timeout" (120 s).
 . "$(dirname "$0")/lib.sh"
 
-FIO_TIMEOUT=120
+FIO_TIMEOUT=${FIO_TIMEOUT:-600}	# catches a hang; a slow machine needs its time
 DBG=/sys/kernel/debug/dmahba
 
 require_root

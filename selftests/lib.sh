@@ -126,15 +126,46 @@ dmahba_sg() {
 	return 1
 }
 
-# wait_for COMMAND...: retry for up to 10 s (device nodes appear asynchronously)
+# wait_for COMMAND...: retry for up to WAIT_FOR_S (30) seconds (device nodes
+# appear asynchronously, and slowly on a loaded machine)
 wait_for() {
 	_i=0
-	while [ $_i -lt 100 ]; do
+	while [ $_i -lt $((${WAIT_FOR_S:-30} * 10)) ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 		_i=$((_i + 1))
 	done
 	return 1
+}
+
+# rmmod_idle MODULE: rmmod, retried for up to 10 s while the module is in use
+# for a moment: the kernel's partition scan of a new disk holds it open
+rmmod_idle() {
+	_i=0
+	while ! rmmod "$1" 2>/dev/null; do
+		mod_loaded "$1" || return 1
+		_i=$((_i + 1))
+		[ $_i -lt 100 ] || { rmmod "$1"; return; }
+		sleep 0.1
+	done
+}
+
+# wait_idle SD: until the disk has had no request in flight for two looks
+# 0.1 s apart (the partition scan of a new disk runs on its own), 10 s at most
+wait_idle() {
+	_i=0
+	_n=0
+	while [ $_i -lt 100 ] && [ $_n -lt 2 ]; do
+		read -r _r _w < /sys/block/$1/inflight 2>/dev/null
+		if [ "${_r:-1}" = 0 ] && [ "${_w:-1}" = 0 ]; then
+			_n=$((_n + 1))
+		else
+			_n=0
+		fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ $_n -ge 2 ]
 }
 
 # load_dmahba [PARAMS...]: softdma then dmahba, and wait for the disk

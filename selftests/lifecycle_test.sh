@@ -54,17 +54,6 @@ ksft_init
 head -c 1048576 /dev/urandom > "$tmp/pat"
 
 load() { load_mod softdma && load_mod dmahba "$@" && wait_for dmahba_sg; }
-# rmmod_idle MODULE: rmmod, retried for up to 10 s while the module is in use
-# for a moment: the kernel's partition scan of a new disk holds it open
-rmmod_idle() {
-	_i=0
-	while ! rmmod "$1" 2>/dev/null; do
-		mod_loaded "$1" || return 1
-		_i=$((_i + 1))
-		[ $_i -lt 100 ] || { rmmod "$1"; return; }
-		sleep 0.1
-	done
-}
 unload() { rmmod_idle dmahba 2>/dev/null; rmmod_idle softdma 2>/dev/null; ksft_loaded=""; }
 # LUN 0's page count in debugfs (read with builtins: forks are slow under TCG)
 store_pages() {
@@ -113,11 +102,26 @@ free_kb() {
 		$1 == "count:" { n += $2 }
 		END { print n * pg }' /proc/zoneinfo
 }
+# (deferred frees, RCU and per-CPU batches, settle at their own pace: read
+# until two readings 1 s apart agree within 256 kB, 10 tries at most)
 measure() {
-	sync
-	echo 3 > /proc/sys/vm/drop_caches
-	sleep 1
-	echo "$(free_kb) $(meminfo SUnreclaim) $(kmalloc_bytes) $(meminfo MemFree)"
+	_prev=""
+	_k=0
+	while [ $_k -lt 10 ]; do
+		sync
+		echo 3 > /proc/sys/vm/drop_caches
+		sleep 1
+		_cur="$(free_kb) $(meminfo SUnreclaim) $(kmalloc_bytes) $(meminfo MemFree)"
+		if [ -n "$_prev" ]; then
+			# shellcheck disable=SC2086 # four numbers
+			set -- $_prev $_cur
+			_df=$(($1 - $5)) _ds=$(($2 - $6))
+			[ ${_df#-} -lt 256 ] && [ ${_ds#-} -lt 256 ] && break
+		fi
+		_prev=$_cur
+		_k=$((_k + 1))
+	done
+	echo "$_cur"
 }
 
 # ---- load/unload cycles

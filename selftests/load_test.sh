@@ -29,7 +29,7 @@ if rmmod softdma 2>/dev/null; then
 else
 	ksft_pass "rmmod softdma refused while dmahba holds a channel"
 fi
-ksft_check "rmmod dmahba" rmmod dmahba
+ksft_check "rmmod dmahba" rmmod_idle dmahba
 ksft_check "no dmahba host left" sh -c '! grep -qx dmahba /sys/class/scsi_host/host*/proc_name 2>/dev/null'
 ksft_check "rmmod softdma" rmmod softdma
 ksft_check "no module or DMA device left" sh -c \

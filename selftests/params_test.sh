@@ -123,7 +123,7 @@ if insmod "$ko_dir/dmahba.ko" nr_channels=3 2>/dev/null; then
 	q=$(grep -c '^[0-9]' /sys/kernel/debug/dmahba/host*/stats 2>/dev/null)
 	diag "nr_channels=3 with 2 softdma channels: loaded with $q queue(s)"
 	ksft_check "nr_channels=3 of 2: at most 2 queues" [ "$q" -le 2 ]
-	rmmod dmahba
+	rmmod_idle dmahba
 else
 	_line=$(log_since_mark | grep -i 'channel' | head -1)
 	ksft_check "nr_channels=3 of 2: refused with a message about channels" [ -n "$_line" ]

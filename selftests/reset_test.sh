@@ -20,7 +20,7 @@
 # fio round and every sg_reset is bounded by "timeout".
 . "$(dirname "$0")/lib.sh"
 
-FIO_TIMEOUT=120
+FIO_TIMEOUT=${FIO_TIMEOUT:-600}	# catches a hang; a slow machine needs its time
 DBG=/sys/kernel/debug/dmahba
 
 require_root
@@ -287,7 +287,7 @@ else
 	timeout 60 dd if=$dev of=$tmp/sgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null &
 	dd_pid=$!
 	_i=0
-	while [ $_i -lt 200 ] && [ "$(stalled_sum)" = 0 ]; do
+	while [ $_i -lt 600 ] && [ "$(stalled_sum)" = 0 ] && kill -0 $dd_pid 2>/dev/null; do
 		sleep 0.05
 		_i=$((_i + 1))
 	done

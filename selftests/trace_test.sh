@@ -30,6 +30,8 @@ ksft_check "the four events exist" [ -d $t/events/dmahba/io_map_transfer ] && \
 	[ -d $t/events/dmahba/dma_started ] && [ -d $t/events/dmahba/flush_dma ] && \
 	[ -d $t/events/dmahba/notification ]
 
+# the kernel's partition scan of the new disk must not straddle the start
+wait_idle "$sd" || diag "$sd: requests still in flight after 10 s"
 echo global > $t/trace_clock
 echo 4096 > $t/buffer_size_kb
 echo > $t/trace

@@ -838,6 +838,7 @@ static int sdt_test_pause(void)
 {
 	struct dma_chan *chan = sdt_chans[0];
 	struct sdt_buf src = { }, dst = { };
+	unsigned int i;
 	u32 r1, r2;
 	enum dma_status s;
 	struct sdt_xfer x;
@@ -863,8 +864,18 @@ static int sdt_test_pause(void)
 		ret = sdt_fail("dmaengine_pause: %d", ret);
 		goto out_sync;
 	}
-	msleep(100);	/* the chunk in flight when paused may finish */
-	s = sdt_status(chan, x.cookie, &r1);
+	/*
+	 * The chunk in flight when paused may finish, as late as the engine
+	 * gets the CPU: wait until the residue holds still for 100 ms.
+	 */
+	r2 = SZ_1M + 1;
+	for (i = 0; i < 50; i++) {
+		msleep(100);
+		s = sdt_status(chan, x.cookie, &r1);
+		if (r1 == r2)
+			break;
+		r2 = r1;
+	}
 	msleep(300);
 	sdt_status(chan, x.cookie, &r2);
 	if (s != DMA_PAUSED || r1 != r2 || !r1 || r1 >= SZ_1M ||
