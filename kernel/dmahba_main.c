@@ -206,6 +206,25 @@ static int dmahba_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(dmahba_stats);
 
+static int dmahba_hold_get(void *data, u64 *val)
+{
+	struct dmahba_host *h = data;
+
+	*val = dmahba_port_dma_started_held(h->port);
+	return 0;
+}
+
+static int dmahba_hold_set(void *data, u64 val)
+{
+	struct dmahba_host *h = data;
+
+	if (val > UINT_MAX)
+		return -EINVAL;
+	return dmahba_port_hold_dma_started(h->port, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dmahba_hold_fops, dmahba_hold_get, dmahba_hold_set,
+			 "%llu\n");
+
 static void dmahba_destroy_lus(struct dmahba_host *h)
 {
 	unsigned int i;
@@ -282,6 +301,8 @@ static int dmahba_probe(struct platform_device *pdev)
 	platform_set_drvdata(pdev, h);
 	h->debugfs = debugfs_create_dir(dev_name(&shost->shost_gendev), dmahba_debugfs);
 	debugfs_create_file("stats", 0400, h->debugfs, h, &dmahba_stats_fops);
+	debugfs_create_file_unsafe("dma_started_hold_ms", 0600, h->debugfs, h,
+				   &dmahba_hold_fops);
 	scsi_scan_host(shost);
 	dev_info(&pdev->dev, "host%u: %u LU(s) of %u MiB, %u-byte blocks, %u DMA channel(s) from %s\n",
 		 shost->host_no, num_luns, dev_size_mb, sector_size,

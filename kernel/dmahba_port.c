@@ -58,6 +58,7 @@ enum dmahba_port_req_state {
  * @length: bytes
  * @mapped: descriptors submitted and not yet flushed
  * @start_latched: DmaStarted is owed to the miniport
+ * @start_held: that DmaStarted is held back by the test knob (start_work)
  * @armed: DmaStarted ran: the HBA may interrupt
  * @dma_done: the channel's callback arrived with @result and @residue
  * @result: the transfer's dmaengine result
@@ -69,6 +70,7 @@ struct dmahba_port_window {
 	u32 length;
 	bool mapped;
 	bool start_latched;
+	bool start_held;
 	bool armed;
 	bool dma_done;
 	enum dmaengine_tx_result result;
@@ -89,6 +91,7 @@ struct dmahba_port_window {
  * @sync_needed: the channel was terminated; synchronize before reuse
  * @win: the window in flight
  * @sync_work: synchronizes the channel when a cancel happened in atomic context
+ * @start_work: delivers a DmaStarted held back by dmahba_port_hold_dma_started()
  * @stats: counters shown in debugfs
  * @hw: the miniport's device extension for this context
  */
@@ -104,6 +107,7 @@ struct dmahba_port_queue {
 	bool sync_needed;
 	struct dmahba_port_window win;
 	struct work_struct sync_work;
+	struct delayed_work start_work;
 	struct dmahba_port_stats stats;
 	u64 hw[];
 };
@@ -113,6 +117,8 @@ struct dmahba_port_queue {
  * @shost: the host
  * @mp: the miniport
  * @dma_dev: the DMA controller's device, against which buffers are mapped
+ * @hold_ms: test knob: hold back the DmaStarted of the next window mapped
+ *	by this many milliseconds (one-shot; 0 = off)
  * @nr_queues: number of DMA contexts
  * @queues: the DMA contexts
  */
@@ -120,6 +126,7 @@ struct dmahba_port {
 	struct Scsi_Host *shost;
 	const struct dmahba_port_miniport *mp;
 	struct device *dma_dev;
+	unsigned int hold_ms;
 	unsigned int nr_queues;
 	struct dmahba_port_queue *queues[];
 };
@@ -217,10 +224,19 @@ static void dmahba_port_run(struct dmahba_port_queue *q)
 	const struct dmahba_port_miniport *mp = q->port->mp;
 	struct dmahba_port_window *w = &q->win;
 	struct dmahba_port_req *req;
+	unsigned int hold;
 
 	lockdep_assert_held(&q->lock);
 	for (;;) {
-		if (w->mapped && w->start_latched) {
+		if (w->mapped && w->start_latched && !w->start_held) {
+			hold = xchg(&q->port->hold_ms, 0);
+			if (hold) {
+				/* a slow adapter channel grant (test knob) */
+				w->start_held = true;
+				mod_delayed_work(system_wq, &q->start_work,
+						 msecs_to_jiffies(hold));
+				continue;
+			}
 			w->start_latched = false;
 			trace_dma_started(w->req->tag, w->offset, w->length);
 			mp->dma_started(q->hw);
@@ -414,9 +430,9 @@ refused:
  * dmahba_port_flush_dma() - ScsiPortFlushDma: end or cancel the window
  * @hw: the miniport's device extension (the DMA context)
  *
- * After the transfer: ends the window. Before it ended (abort, reset,
- * timeout, even before DmaStarted ran): cancels it; DmaStarted is then never
- * called for it, and the port returns no command and maps no window until
+ * After the transfer: ends the window. Before it ended, or before
+ * DmaStarted armed the HBA (abort, reset, timeout): cancels it; DmaStarted
+ * is then never called for it, and the port returns no command and maps no window until
  * the channel is synchronized. A transfer the channel failed also resets the
  * channel. Without a window in flight, does nothing.
  *
@@ -432,7 +448,8 @@ int dmahba_port_flush_dma(void *hw)
 	lockdep_assert_held(&q->lock);
 	if (!w->mapped)
 		return 0;
-	if (!w->dma_done) {
+	/* not ended, or ended before DmaStarted armed the HBA: a cancel */
+	if (!w->dma_done || !w->armed) {
 		dmahba_port_cancel_window(q);
 		return -ECANCELED;
 	}
@@ -602,6 +619,32 @@ static void dmahba_port_sync_work(struct work_struct *work)
 	spin_unlock_irq(&q->lock);
 	if (needed)
 		dmahba_port_sync(q);
+}
+
+/* A held-back DmaStarted is due, unless its window was cancelled meanwhile. */
+static void dmahba_port_start_work(struct work_struct *work)
+{
+	struct dmahba_port_queue *q = container_of(to_delayed_work(work),
+						   struct dmahba_port_queue,
+						   start_work);
+	struct dmahba_port_window *w = &q->win;
+	unsigned long flags;
+
+	local_bh_disable();	/* as in dmahba_port_queuecommand() */
+	spin_lock_irqsave(&q->lock, flags);
+	if (w->start_held) {
+		w->start_held = false;
+		if (w->mapped && w->start_latched) {
+			w->start_latched = false;
+			trace_dma_started(w->req->tag, w->offset, w->length);
+			q->port->mp->dma_started(q->hw);
+			w->armed = true;
+		}
+		if (!q->sync_needed)
+			dmahba_port_run(q);
+	}
+	dmahba_port_unlock(q, flags);
+	local_bh_enable();
 }
 
 /* Wait until a request being returned by another context is back. */
@@ -794,6 +837,7 @@ struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 		INIT_LIST_HEAD(&q->active);
 		INIT_LIST_HEAD(&q->done);
 		INIT_WORK(&q->sync_work, dmahba_port_sync_work);
+		INIT_DELAYED_WORK(&q->start_work, dmahba_port_start_work);
 		q->ready = true;
 		port->queues[i] = q;
 		port->nr_queues++;
@@ -825,6 +869,7 @@ void dmahba_port_destroy(struct dmahba_port *port)
 	for (i = 0; i < port->nr_queues; i++) {
 		struct dmahba_port_queue *q = port->queues[i];
 
+		cancel_delayed_work_sync(&q->start_work);
 		cancel_work_sync(&q->sync_work);
 		dmaengine_terminate_sync(q->chan);
 		dma_release_channel(q->chan);
@@ -903,4 +948,39 @@ void dmahba_port_get_stats(struct dmahba_port *port, unsigned int i,
 	spin_lock_irqsave(&q->lock, flags);
 	*stats = q->stats;
 	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/**
+ * dmahba_port_hold_dma_started() - test knob: hold back one DmaStarted
+ * @port: the port
+ * @ms: how long the DmaStarted of the next window mapped on any of the
+ *	port's DMA contexts is held back, 1 to 60000; 0 disarms
+ *
+ * Models a slow grant of the system DMA controller: the window is mapped
+ * and its transfer may even end, but the miniport hears neither until
+ * DmaStarted, so an abort or reset meanwhile cancels the window before
+ * DmaStarted (FlushDma's early cancel path), after which the held
+ * DmaStarted is not delivered. One-shot.
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL if @ms is out of range.
+ */
+int dmahba_port_hold_dma_started(struct dmahba_port *port, unsigned int ms)
+{
+	if (ms > 60000)
+		return -EINVAL;
+	WRITE_ONCE(port->hold_ms, ms);
+	return 0;
+}
+
+/**
+ * dmahba_port_dma_started_held() - the armed hold of dmahba_port_hold_dma_started()
+ * @port: the port
+ *
+ * Context: any.
+ * Return: the milliseconds still armed, 0 once a window took them.
+ */
+unsigned int dmahba_port_dma_started_held(struct dmahba_port *port)
+{
+	return READ_ONCE(port->hold_ms);
 }

@@ -20,7 +20,9 @@
  *  4. The transfer's completion is the HBA's interrupt: ->interrupt(hw), not
  *     before ->dma_started() has armed the HBA.
  *  5. dmahba_port_flush_dma(hw) after the transfer, before completing the
- *     request or mapping the next window; also the cancel path.
+ *     request or mapping the next window; also the cancel path, before or
+ *     after DmaStarted (debugfs dma_started_hold_ms holds one DmaStarted
+ *     back, so tests reach the early cancel).
  *  6. dmahba_port_notification(REQUEST_COMPLETE) and (NEXT_REQUEST), latched
  *     and acted upon by the port once the miniport's callback returns.
  *
@@ -176,6 +178,8 @@ struct device *dmahba_port_device(struct dmahba_port *port);
 unsigned int dmahba_port_nr_queues(struct dmahba_port *port);
 void *dmahba_port_hw(struct dmahba_port *port, unsigned int i);
 const char *dmahba_port_chan_name(struct dmahba_port *port, unsigned int i);
+int dmahba_port_hold_dma_started(struct dmahba_port *port, unsigned int ms);
+unsigned int dmahba_port_dma_started_held(struct dmahba_port *port);
 void dmahba_port_get_stats(struct dmahba_port *port, unsigned int i,
 			   struct dmahba_port_stats *stats);
 size_t dmahba_port_cmd_size(const struct dmahba_port_miniport *mp);

@@ -371,11 +371,57 @@ if [ $tr_ok = 1 ]; then
 else
 	ksft_skip "trace: the aborted windows show flush_dma ... cancelled" "no dmahba tracepoints in tracefs"
 fi
-# FlushDma can cancel a window before DmaStarted (the port suppresses
-# DmaStarted then), but nothing outside the port can reach that moment: the
-# port calls DmaStarted under the queue lock right after the miniport's
-# IoMapTransfer callback returns, and a timeout or a reset takes that lock.
-ksft_skip "cancel before DmaStarted" "the window between IoMapTransfer and DmaStarted is inside one queue-lock section; no fault knob reaches it"
+# --- cancel before DmaStarted: debugfs dma_started_hold_ms holds back the
+# DmaStarted of the next window for longer than the timeout (a slow grant of
+# the system DMA controller). The command times out, eh_abort cancels the
+# window through FlushDma before DmaStarted, the held DmaStarted is never
+# delivered (per tag: one dma_started per window mapped, minus the windows
+# cancelled before theirs), and the retry reads the right data.
+HOLD_MS=6000
+hold=$DBG/host$h/dma_started_hold_ms
+CN="cancel before DmaStarted"
+if [ $tr_ok != 1 ] || [ ! -f "$hold" ]; then
+	ksft_skip "$CN" "no dmahba tracepoints or no dma_started_hold_ms in debugfs"
+else
+	echo 0 > $tr_dir/tracing_on
+	echo > $tr_dir/trace
+	echo 1 > $tr_dir/events/dmahba/enable
+	echo 1 > $tr_dir/tracing_on
+	a0=$(stat_sum aborts)
+	t0=$(cat $sdev_dir/iotmo_cnt)
+	echo $HOLD_MS > "$hold"
+	s0=$(now)
+	pin timeout 60 dd if=$dev of=$tmp/hgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null
+	rc=$?
+	left=$(cat "$hold")
+	echo 0 > "$hold"
+	# until the held DmaStarted is past due, so that it would show
+	while ! ge "$(elapsed $s0 $(now))" $((HOLD_MS / 1000 + 1)); do sleep 0.2; done
+	a1=$(stat_sum aborts)
+	t1=$(cat $sdev_dir/iotmo_cnt)
+	# "EARLY MAPPED STARTED": windows cancelled before their DmaStarted,
+	# windows mapped, DmaStarted delivered
+	set -- $(awk '{
+		ev = ""; tag = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^(io_map_transfer|dma_started|flush_dma):$/)
+				ev = substr($i, 1, length($i) - 1)
+			else if ($i ~ /^tag=/)
+				tag = substr($i, 5)
+		}
+		if (ev == "io_map_transfer") { st[tag] = 0; nm++ }
+		else if (ev == "dma_started") { st[tag] = 1; ns++ }
+		else if (ev == "flush_dma" && / cancelled / && !st[tag]) early++
+	} END { print early + 0, nm + 0, ns + 0 }' $tr_dir/trace)
+	echo 0 > $tr_dir/events/dmahba/enable
+	diag "$CN: hold left $left, $((t1 - t0)) timeout(s), $((a1 - a0)) abort(s); trace: $1 window(s) cancelled before DmaStarted, $2 mapped, $3 DmaStarted"
+	ksft_check "$CN: the hold was taken, the command timed out and eh_abort ran" \
+		[ "$left" = 0 -a $((t1 - t0)) -ge 1 -a $((a1 - a0)) -ge 1 ]
+	ksft_check "$CN: flush_dma cancelled a window no dma_started had armed" [ "$1" -ge 1 ]
+	ksft_check "$CN: the held DmaStarted was never delivered ($3 = $2 - $1)" [ "$3" -eq $(($2 - $1)) ]
+	ksft_check "$CN: retried after the abort, the read returns the right data" \
+		sh -c "[ $rc = 0 ] && cmp -s $tmp/hgot $tmp/spat"
+fi
 
 # escalate NAME: a read on CPU 0 whose transfer outlives every timeout until
 # the error handler has done NAME (bdr, hrst); then the channel is made fast

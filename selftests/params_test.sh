@@ -163,7 +163,7 @@ dbg_modes() {
 		_m=$(stat -c %a "$_f")
 		_u=$(stat -c %u "$_f")
 		case $(basename "$_f") in
-		fail_nth|fail_every|stall_nth|latency_us|bandwidth_kbps|fail_mode) _want=600 ;;
+		fail_nth|fail_every|stall_nth|latency_us|bandwidth_kbps|fail_mode|dma_started_hold_ms) _want=600 ;;
 		*) _want=400 ;;
 		esac
 		if [ "$_m" != "$_want" ] || [ "$_u" != 0 ]; then
@@ -231,6 +231,19 @@ else
 fi
 ksft_check "fail_mode takes read and write" sh -c \
 	"echo read > $d/fail_mode && [ \$(cat $d/fail_mode) = read ] && echo write > $d/fail_mode && [ \$(cat $d/fail_mode) = write ]"
+# dmahba's test knob: 0 to 60000 ms
+f=/sys/kernel/debug/dmahba/host$h/dma_started_hold_ms
+if [ -f "$f" ]; then
+	bad=""
+	for v in abc -1 60001 4294967296 12abc " " "1 2" 1.5; do
+		bad_write "$f" "$v" || bad="$bad '$v'"
+	done
+	ksft_check "dma_started_hold_ms refuses non-numbers, negatives and over 60000, unchanged${bad:+ (accepted:$bad)}" [ -z "$bad" ]
+	ksft_check "dma_started_hold_ms takes a valid value" sh -c \
+		"echo 7 > $f && [ \$(cat $f) = 7 ] && echo 0 > $f && [ \$(cat $f) = 0 ]"
+else
+	ksft_fail "dmahba's debugfs has dma_started_hold_ms"
+fi
 ro=""
 for k in submitted completed failed queued; do
 	[ -f "$d/$k" ] || continue
