@@ -51,6 +51,17 @@ enum dmahba_port_req_state {
 #define DMAHBA_PORT_REQ_STARTED	BIT(9)
 #define DMAHBA_PORT_REQ_STATE	0xff
 
+/* memory-side pieces one slave_sg descriptor of a window may take */
+#define DMAHBA_PORT_SG_MAX	64
+
+/* a walk along the request's mapped scatterlist */
+struct dmahba_port_cursor {
+	struct scatterlist *sg;
+	unsigned int nsg;	/* entries left, the current one included */
+	dma_addr_t addr;
+	u32 left;		/* bytes left in the current entry */
+};
+
 /**
  * struct dmahba_port_window - the one window in flight on a DMA context
  * @req: the request it belongs to
@@ -90,6 +101,8 @@ struct dmahba_port_window {
  * @ready: NextRequest latched: StartIo may be called
  * @sync_needed: the channel was terminated; synchronize before reuse
  * @win: the window in flight
+ * @slave: the channel can do slave_sg: one descriptor per HBA segment
+ * @sg: memory side of the slave_sg descriptor being prepared
  * @sync_work: synchronizes the channel when a cancel happened in atomic context
  * @start_work: delivers a DmaStarted held back by dmahba_port_hold_dma_started()
  * @stats: counters shown in debugfs
@@ -106,6 +119,8 @@ struct dmahba_port_queue {
 	bool ready;
 	bool sync_needed;
 	struct dmahba_port_window win;
+	bool slave;
+	struct scatterlist sg[DMAHBA_PORT_SG_MAX];
 	struct work_struct sync_work;
 	struct delayed_work start_work;
 	struct dmahba_port_stats stats;
@@ -287,6 +302,97 @@ static void dmahba_port_dma_done(void *param, const struct dmaengine_result *res
 	dmahba_port_unlock(q, flags);
 }
 
+/* Move to the next entry if the current one is used up. */
+static bool dmahba_port_cursor_fill(struct dmahba_port_cursor *c)
+{
+	if (c->left)
+		return true;
+	if (c->nsg <= 1)
+		return false;
+	c->nsg--;
+	c->sg = sg_next(c->sg);
+	c->addr = sg_dma_address(c->sg);
+	c->left = sg_dma_len(c->sg);
+	return true;
+}
+
+/*
+ * The pieces of the buffer the next @len bytes lie in, into q->sg; the
+ * cursor moves past them. False (cursor unmoved) if they are more than
+ * DMAHBA_PORT_SG_MAX or the buffer ends first.
+ */
+static bool dmahba_port_gather(struct dmahba_port_queue *q,
+			       struct dmahba_port_cursor *c, u32 len,
+			       unsigned int *k)
+{
+	struct dmahba_port_cursor save = *c;
+	unsigned int i = 0;
+	u32 n;
+
+	while (len) {
+		if (i == DMAHBA_PORT_SG_MAX || !dmahba_port_cursor_fill(c)) {
+			*c = save;
+			return false;
+		}
+		n = min(c->left, len);
+		sg_dma_address(&q->sg[i]) = c->addr;
+		sg_dma_len(&q->sg[i]) = n;
+		i++;
+		c->addr += n;
+		c->left -= n;
+		len -= n;
+	}
+	*k = i;
+	return true;
+}
+
+/* Submit @tx; the window's last descriptor carries the callback. */
+static int dmahba_port_submit(struct dmahba_port_queue *q,
+			      struct dma_async_tx_descriptor *tx, bool last)
+{
+	if (!tx)
+		return -EIO;
+	if (last) {
+		tx->callback_result = dmahba_port_dma_done;
+		tx->callback_param = q;
+	}
+	return dma_submit_error(dmaengine_submit(tx)) ? -EIO : 0;
+}
+
+static int dmahba_port_submit_memcpy(struct dmahba_port_queue *q,
+				     dma_addr_t dst, dma_addr_t src, u32 len,
+				     bool last)
+{
+	return dmahba_port_submit(q, dmaengine_prep_dma_memcpy(q->chan, dst, src, len,
+							       DMA_CTRL_ACK |
+							       (last ? DMA_PREP_INTERRUPT : 0)),
+				  last);
+}
+
+/* One descriptor between q->sg[0..@k) and the HBA segment at @hba_addr. */
+static int dmahba_port_submit_slave(struct dmahba_port_queue *q,
+				    dma_addr_t hba_addr, unsigned int k,
+				    bool to_hba, bool last)
+{
+	struct dma_slave_config cfg = { };
+
+	if (to_hba) {
+		cfg.dst_addr = hba_addr;
+		cfg.dst_addr_width = DMA_SLAVE_BUSWIDTH_1_BYTE;
+	} else {
+		cfg.src_addr = hba_addr;
+		cfg.src_addr_width = DMA_SLAVE_BUSWIDTH_1_BYTE;
+	}
+	if (dmaengine_slave_config(q->chan, &cfg))
+		return -EIO;
+	return dmahba_port_submit(q, dmaengine_prep_slave_sg(q->chan, q->sg, k,
+							     to_hba ? DMA_MEM_TO_DEV :
+								      DMA_DEV_TO_MEM,
+							     DMA_CTRL_ACK |
+							     (last ? DMA_PREP_INTERRUPT : 0)),
+				  last);
+}
+
 /**
  * dmahba_port_io_map_transfer() - ScsiPortIoMapTransfer: program the channel
  * @hw: the miniport's device extension (the DMA context)
@@ -316,14 +422,12 @@ int dmahba_port_io_map_transfer(void *hw, struct dmahba_port_req *req,
 	struct dmahba_port_window *w = &q->win;
 	struct scsi_cmnd *scmd = req->scmd;
 	bool to_hba = scmd->sc_data_direction == DMA_TO_DEVICE;
-	struct dma_async_tx_descriptor *tx;
-	u32 left = length, sg_left, hba_left, skip = offset, n;
-	struct scatterlist *sg;
-	dma_addr_t sg_addr, hba_addr;
+	struct dmahba_port_cursor c;
 	bool submitted = false;
-	dma_cookie_t cookie;
-	unsigned int h = 0;
-	int nsg;
+	u32 left = length, skip = offset, hba_left, n;
+	unsigned int h, k;
+	dma_addr_t hba_addr;
+	int nsg, err;
 
 	lockdep_assert_held(&q->lock);
 	if (WARN_ON_ONCE(w->mapped))
@@ -345,62 +449,57 @@ int dmahba_port_io_map_transfer(void *hw, struct dmahba_port_req *req,
 	}
 
 	/* find the mapped segment the window starts in */
-	sg = scsi_sglist(scmd);
-	nsg = req->nsg;
-	while (sg && skip >= sg_dma_len(sg)) {
-		skip -= sg_dma_len(sg);
-		sg = --nsg ? sg_next(sg) : NULL;
+	c.sg = scsi_sglist(scmd);
+	c.nsg = req->nsg;
+	while (c.sg && skip >= sg_dma_len(c.sg)) {
+		skip -= sg_dma_len(c.sg);
+		c.sg = --c.nsg ? sg_next(c.sg) : NULL;
 	}
-	if (!sg)
+	if (!c.sg)
 		return -EINVAL;
-	sg_addr = sg_dma_address(sg) + skip;
-	sg_left = sg_dma_len(sg) - skip;
-	hba_addr = hba[0].addr;
-	hba_left = hba[0].len;
+	c.addr = sg_dma_address(c.sg) + skip;
+	c.left = sg_dma_len(c.sg) - skip;
 
-	while (left) {
-		n = min3(left, sg_left, hba_left);
-		if (n == left) {
-			tx = dmaengine_prep_dma_memcpy(q->chan,
-						       to_hba ? hba_addr : sg_addr,
-						       to_hba ? sg_addr : hba_addr,
-						       n, DMA_CTRL_ACK |
-						       DMA_PREP_INTERRUPT);
-		} else {
-			tx = dmaengine_prep_dma_memcpy(q->chan,
-						       to_hba ? hba_addr : sg_addr,
-						       to_hba ? sg_addr : hba_addr,
-						       n, DMA_CTRL_ACK);
-		}
-		if (!tx)
+	/*
+	 * Per HBA segment: one slave_sg descriptor over the pieces of the
+	 * buffer it meets (the HBA segment is the device side, its address
+	 * increments), or one memcpy descriptor when it meets one piece or
+	 * the channel has no slave_sg; only the last descriptor interrupts.
+	 */
+	for (h = 0; left; h++) {
+		if (h == nhba)
 			goto refused;
-		if (n == left) {
-			tx->callback_result = dmahba_port_dma_done;
-			tx->callback_param = q;
-		}
-		cookie = dmaengine_submit(tx);
-		if (dma_submit_error(cookie))
-			goto refused;
-		submitted = true;
-		left -= n;
-		if (!left)
-			break;
-		sg_left -= n;
-		sg_addr += n;
-		hba_left -= n;
-		hba_addr += n;
-		if (!sg_left) {
-			if (--nsg == 0)
+		hba_addr = hba[h].addr;
+		hba_left = min(hba[h].len, left);
+		left -= hba_left;
+		if (q->slave && dmahba_port_gather(q, &c, hba_left, &k)) {
+			dma_addr_t mem = sg_dma_address(&q->sg[0]);
+
+			if (k == 1)
+				err = dmahba_port_submit_memcpy(q, to_hba ? hba_addr : mem,
+								to_hba ? mem : hba_addr,
+								hba_left, !left);
+			else
+				err = dmahba_port_submit_slave(q, hba_addr, k,
+							       to_hba, !left);
+			if (err)
 				goto refused;
-			sg = sg_next(sg);
-			sg_addr = sg_dma_address(sg);
-			sg_left = sg_dma_len(sg);
+			submitted = true;
+			continue;
 		}
-		if (!hba_left) {
-			if (++h == nhba)
+		while (hba_left) {
+			if (!dmahba_port_cursor_fill(&c))
 				goto refused;
-			hba_addr = hba[h].addr;
-			hba_left = hba[h].len;
+			n = min(c.left, hba_left);
+			if (dmahba_port_submit_memcpy(q, to_hba ? hba_addr : c.addr,
+						      to_hba ? c.addr : hba_addr,
+						      n, !left && n == hba_left))
+				goto refused;
+			submitted = true;
+			hba_left -= n;
+			hba_addr += n;
+			c.addr += n;
+			c.left -= n;
 		}
 	}
 
@@ -836,6 +935,8 @@ struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 		INIT_LIST_HEAD(&q->pending);
 		INIT_LIST_HEAD(&q->active);
 		INIT_LIST_HEAD(&q->done);
+		q->slave = dma_has_cap(DMA_SLAVE, chan->device->cap_mask);
+		sg_init_table(q->sg, DMAHBA_PORT_SG_MAX);
 		INIT_WORK(&q->sync_work, dmahba_port_sync_work);
 		INIT_DELAYED_WORK(&q->start_work, dmahba_port_start_work);
 		q->ready = true;
