@@ -48,12 +48,14 @@ struct dmahba_port_queue;
  * struct dmahba_seg - one contiguous piece of the HBA side of a window
  * @addr: DMA address, mapped for the DMA controller's device
  * @len: length in bytes
- * @page: the page pinned behind @addr, if the owner pinned one
+ * @page: the first page pinned behind @addr, if the owner pinned any
+ * @npages: pages pinned from @page on (physically contiguous)
  */
 struct dmahba_seg {
 	dma_addr_t addr;
 	u32 len;
 	struct page *page;
+	unsigned int npages;
 };
 
 /**

@@ -14,6 +14,12 @@
  * dmahba_store_unmap(). Page references are taken and the xarray is changed
  * only under the xarray's lock, so a page erased by UNMAP while a transfer
  * holds it stays alive until the transfer is unmapped.
+ *
+ * A write covering a whole aligned 64 KiB run of holes gets the run as one
+ * physically contiguous block, split into independent pages, and
+ * dmahba_store_map() joins physically contiguous pages into one segment:
+ * a 1 MiB transfer over such runs is 16 segments, 16 mappings and (with a
+ * slave_sg channel) 16 descriptors rather than 256.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -30,6 +36,10 @@
 #include "dmahba_store.h"
 
 #define DMAHBA_STORE_GFP	(GFP_ATOMIC | __GFP_NOWARN)
+
+/* pages a covering write allocates as one contiguous run (64 KiB) */
+#define DMAHBA_STORE_RUN_ORDER	4
+#define DMAHBA_STORE_RUN	BIT(DMAHBA_STORE_RUN_ORDER)
 
 /* GET LBA STATUS granularity: look at no more pages than this per call */
 #define DMAHBA_STORE_RUN_SCAN	4096UL
@@ -161,6 +171,53 @@ static struct page *dmahba_store_get(struct dmahba_store *st,
 	return page;
 }
 
+/*
+ * A write that covers the whole aligned run of DMAHBA_STORE_RUN pages at
+ * @idx, the first of which is not there yet: allocate the missing ones as
+ * one physically contiguous block, split into pages that live and die on
+ * their own (UNMAP frees them one by one), so that the transfer maps the
+ * run as one segment and moves it with one descriptor. Best effort: without
+ * a free block the pages come one at a time, as for any other write.
+ */
+static void dmahba_store_get_run(struct dmahba_store *st, unsigned long idx)
+{
+	unsigned long flags;
+	struct page *block;
+	unsigned int i;
+	void *old;
+
+	if (xa_load(&st->pages, idx))
+		return;
+	block = alloc_pages(GFP_NOWAIT | __GFP_NOWARN | __GFP_NORETRY |
+			    __GFP_ZERO, DMAHBA_STORE_RUN_ORDER);
+	if (!block)
+		return;
+	split_page(block, DMAHBA_STORE_RUN_ORDER);
+	xa_lock_irqsave(&st->pages, flags);
+	for (i = 0; i < DMAHBA_STORE_RUN; i++) {
+		old = __xa_cmpxchg(&st->pages, idx + i, NULL, block + i,
+				   DMAHBA_STORE_GFP);
+		if (old)	/* there already (or no memory): not needed */
+			__free_page(block + i);
+		else
+			atomic64_inc(&st->nr_pages);
+	}
+	xa_unlock_irqrestore(&st->pages, flags);
+}
+
+/* Drop the page references of @nsegs segments. */
+static void dmahba_store_put(struct dmahba_seg *seg, unsigned int nsegs)
+{
+	unsigned int n, i;
+
+	for (n = 0; n < nsegs; n++) {
+		for (i = 0; i < seg[n].npages; i++)
+			put_page(pfn_to_page(page_to_pfn(seg[n].page) + i));
+		seg[n].page = NULL;
+		seg[n].npages = 0;
+	}
+}
+
 /**
  * dmahba_store_map() - map the medium side of a transfer for DMA
  * @st: the store
@@ -169,8 +226,9 @@ static struct page *dmahba_store_get(struct dmahba_store *st,
  * @dir: DMA_TO_DEVICE when the medium is the source (a read: holes map the
  *	 shared zero page), DMA_FROM_DEVICE or DMA_BIDIRECTIONAL when it is
  *	 written (holes get new zeroed pages)
- * @seg: array receiving one segment per page piece of [@pos, @pos + @len)
- * @max_segs: entries in @seg
+ * @seg: array receiving the segments of [@pos, @pos + @len): one per run of
+ *	 physically contiguous pages, one per hole page piece
+ * @max_segs: entries in @seg; as many as pages in the range are enough
  *
  * Every page in a segment is pinned until dmahba_store_unmap().
  *
@@ -184,55 +242,71 @@ int dmahba_store_map(struct dmahba_store *st, u64 pos, u32 len,
 		     unsigned int max_segs)
 {
 	bool write = dir != DMA_TO_DEVICE;
-	unsigned int n, nsegs;
-	u32 off, chunk;
+	u32 first_off = offset_in_page(pos), off, chunk;
+	unsigned int i, n = 0, npages;
+	unsigned long idx;
 	struct page *page;
 	int ret;
 
 	if (!len || pos > st->size || len > st->size - pos)
 		return -EINVAL;
-	nsegs = DIV_ROUND_UP(offset_in_page(pos) + (u64)len, PAGE_SIZE);
-	if (nsegs > max_segs)
+	npages = DIV_ROUND_UP(first_off + (u64)len, PAGE_SIZE);
+	if (npages > max_segs)
 		return -E2BIG;
 
-	for (n = 0; n < nsegs; n++) {
+	/* the pages, one reference each; a page right after the last one joins its segment */
+	for (i = 0; i < npages; i++) {
+		idx = pos >> PAGE_SHIFT;
 		off = offset_in_page(pos);
 		chunk = min_t(u32, len, PAGE_SIZE - off);
-		page = dmahba_store_get(st, pos >> PAGE_SHIFT, write);
+		if (write && !off && !(idx & (DMAHBA_STORE_RUN - 1)) &&
+		    len >= DMAHBA_STORE_RUN * PAGE_SIZE)
+			dmahba_store_get_run(st, idx);
+		page = dmahba_store_get(st, idx, write);
 		if (IS_ERR(page)) {
 			ret = PTR_ERR(page);
-			goto err_unmap;
+			goto err_put;
 		}
-		if (page) {
-			/*
-			 * Two commands may write the same blocks at once
-			 * (SCSI leaves their order undefined), so mappings
-			 * of a page may overlap: the CPU syncs are made
-			 * explicitly, which is what DMA-API debugging asks
-			 * of overlapping mappings.
-			 */
-			seg[n].addr = dma_map_page_attrs(st->dma_dev, page, off,
-							 chunk, dir,
-							 DMA_ATTR_SKIP_CPU_SYNC);
-			if (dma_mapping_error(st->dma_dev, seg[n].addr)) {
-				put_page(page);
-				ret = -ENOMEM;
-				goto err_unmap;
-			}
-			dma_sync_single_for_device(st->dma_dev, seg[n].addr,
-						   chunk, dir);
+		if (page && n && seg[n - 1].page &&
+		    page_to_pfn(page) ==
+		    page_to_pfn(seg[n - 1].page) + seg[n - 1].npages) {
+			seg[n - 1].len += chunk;
+			seg[n - 1].npages++;
 		} else {
-			seg[n].addr = st->zero_dma + off;
+			seg[n].addr = page ? DMA_MAPPING_ERROR : st->zero_dma + off;
+			seg[n].len = chunk;
+			seg[n].page = page;
+			seg[n].npages = page ? 1 : 0;
+			n++;
 		}
-		seg[n].len = chunk;
-		seg[n].page = page;
 		pos += chunk;
 		len -= chunk;
 	}
-	return nsegs;
 
-err_unmap:
-	dmahba_store_unmap(st, seg, n, dir);
+	/*
+	 * Two commands may write the same blocks at once (SCSI leaves their
+	 * order undefined), so mappings of a page may overlap: the CPU syncs
+	 * are made explicitly, which is what DMA-API debugging asks of
+	 * overlapping mappings.
+	 */
+	for (i = 0; i < n; i++) {
+		if (!seg[i].page)
+			continue;
+		seg[i].addr = dma_map_page_attrs(st->dma_dev, seg[i].page,
+						 i ? 0 : first_off, seg[i].len,
+						 dir, DMA_ATTR_SKIP_CPU_SYNC);
+		if (dma_mapping_error(st->dma_dev, seg[i].addr)) {
+			dmahba_store_unmap(st, seg, i, dir);
+			dmahba_store_put(seg + i, n - i);
+			return -ENOMEM;
+		}
+		dma_sync_single_for_device(st->dma_dev, seg[i].addr,
+					   seg[i].len, dir);
+	}
+	return n;
+
+err_put:
+	dmahba_store_put(seg, n);
 	return ret;
 }
 
@@ -257,9 +331,8 @@ void dmahba_store_unmap(struct dmahba_store *st, struct dmahba_seg *seg,
 					dir);
 		dma_unmap_page_attrs(st->dma_dev, seg[n].addr, seg[n].len, dir,
 				     DMA_ATTR_SKIP_CPU_SYNC);
-		put_page(seg[n].page);
-		seg[n].page = NULL;
 	}
+	dmahba_store_put(seg, nsegs);
 }
 
 /* Erase the page at @idx if present and drop the store's reference. */
