@@ -230,6 +230,18 @@ static void dmahba_port_cancel_window(struct dmahba_port_queue *q)
 			w->dma_done ? w->residue : w->length);
 }
 
+/* Deliver the DmaStarted latched for the window: the miniport arms the HBA. */
+static void dmahba_port_dma_started(struct dmahba_port_queue *q)
+{
+	struct dmahba_port_window *w = &q->win;
+
+	lockdep_assert_held(&q->lock);
+	w->start_latched = false;
+	trace_dma_started(w->req->tag, w->offset, w->length);
+	q->port->mp->dma_started(q->hw);
+	w->armed = true;
+}
+
 /*
  * Act on what the miniport latched: DmaStarted owed, an HBA interrupt
  * (transfer done and HBA armed), NextRequest with requests waiting.
@@ -252,10 +264,7 @@ static void dmahba_port_run(struct dmahba_port_queue *q)
 						 msecs_to_jiffies(hold));
 				continue;
 			}
-			w->start_latched = false;
-			trace_dma_started(w->req->tag, w->offset, w->length);
-			mp->dma_started(q->hw);
-			w->armed = true;
+			dmahba_port_dma_started(q);
 			continue;
 		}
 		if (w->mapped && w->armed && w->dma_done) {
@@ -733,12 +742,8 @@ static void dmahba_port_start_work(struct work_struct *work)
 	spin_lock_irqsave(&q->lock, flags);
 	if (w->start_held) {
 		w->start_held = false;
-		if (w->mapped && w->start_latched) {
-			w->start_latched = false;
-			trace_dma_started(w->req->tag, w->offset, w->length);
-			q->port->mp->dma_started(q->hw);
-			w->armed = true;
-		}
+		if (w->mapped && w->start_latched)
+			dmahba_port_dma_started(q);
 		if (!q->sync_needed)
 			dmahba_port_run(q);
 	}

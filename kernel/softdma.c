@@ -513,6 +513,27 @@ static struct softdma_desc *softdma_next(struct softdma_chan *sc, bool *kick)
 	return desc;
 }
 
+/* The active descriptor has moved all its bytes: it completes. */
+static void softdma_desc_done(struct softdma_chan *sc, struct softdma_desc *desc)
+{
+	lockdep_assert_held(&sc->lock);
+	sc->active = NULL;
+	softdma_complete(sc, desc, DMA_TRANS_NOERROR, 0);
+	sc->nr_completed++;
+	this_cpu_inc(sc->chan.local->memcpy_count);
+}
+
+/* Back under the lock after copying @n bytes of @desc; a terminate meanwhile drops it. */
+static void softdma_copy_end(struct softdma_chan *sc, struct softdma_desc *desc,
+			     u32 n)
+{
+	lockdep_assert_held(&sc->lock);
+	sc->copying = false;
+	desc->done += n;
+	if (desc->state == SOFTDMA_DESC_TERMINATED)
+		softdma_desc_drop(sc, desc);
+}
+
 /* Copy up to @n bytes of @desc at its cursor. Engine only, lock not held. */
 static void softdma_copy(struct softdma_desc *desc, u32 n)
 {
@@ -639,10 +660,7 @@ static void softdma_engine(struct work_struct *work)
 		u32 n = 0;
 
 		if (desc->done == desc->len && !ktime_before(now, desc->not_before)) {
-			sc->active = NULL;
-			softdma_complete(sc, desc, DMA_TRANS_NOERROR, 0);
-			sc->nr_completed++;
-			this_cpu_inc(sc->chan.local->memcpy_count);
+			softdma_desc_done(sc, desc);
 			kick = true;
 			continue;
 		}
@@ -689,10 +707,7 @@ static void softdma_engine(struct work_struct *work)
 		cond_resched();
 
 		spin_lock_irq(&sc->lock);
-		sc->copying = false;
-		desc->done += n;
-		if (desc->state == SOFTDMA_DESC_TERMINATED)
-			softdma_desc_drop(sc, desc);
+		softdma_copy_end(sc, desc, n);
 	}
 	sc->running = false;
 	spin_unlock_irq(&sc->lock);
@@ -731,10 +746,7 @@ static void softdma_engine_bh(struct tasklet_struct *t)
 			goto out;
 		}
 		if (desc->done == desc->len) {
-			sc->active = NULL;
-			softdma_complete(sc, desc, DMA_TRANS_NOERROR, 0);
-			sc->nr_completed++;
-			this_cpu_inc(sc->chan.local->memcpy_count);
+			softdma_desc_done(sc, desc);
 			kick = true;
 			continue;
 		}
@@ -749,10 +761,7 @@ static void softdma_engine_bh(struct tasklet_struct *t)
 		this_cpu_add(sc->chan.local->bytes_transferred, n);
 		budget -= n;
 		spin_lock_irq(&sc->lock);
-		sc->copying = false;
-		desc->done += n;
-		if (desc->state == SOFTDMA_DESC_TERMINATED)
-			softdma_desc_drop(sc, desc);
+		softdma_copy_end(sc, desc, n);
 	}
 	sc->running = false;
 out:
