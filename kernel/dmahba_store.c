@@ -11,9 +11,10 @@
  *
  * The store never moves SCSI data: dmahba_store_map() hands out DMA
  * addresses of its pages, each pinned with a page reference until
- * dmahba_store_unmap(). Page references are taken and the xarray is changed
- * only under the xarray's lock, so a page erased by UNMAP while a transfer
- * holds it stays alive until the transfer is unmapped.
+ * dmahba_store_unmap(). The xarray is changed only under its lock; lookups
+ * take their page reference locklessly (RCU, get_page_unless_zero() and a
+ * second look, as the page cache does), so a page erased by UNMAP while a
+ * transfer holds it stays alive until the transfer is unmapped.
  *
  * A write covering a whole aligned 64 KiB run of holes gets the run as one
  * physically contiguous block, split into independent pages, and
@@ -137,11 +138,23 @@ static struct page *dmahba_store_get(struct dmahba_store *st,
 	struct page *page, *new, *old;
 	unsigned long flags;
 
-	xa_lock_irqsave(&st->pages, flags);
-	page = xa_load(&st->pages, idx);
-	if (page)
-		get_page(page);
-	xa_unlock_irqrestore(&st->pages, flags);
+	/*
+	 * Lockless lookup, as the page cache does it: a page being freed
+	 * (UNMAP) has no reference left to take, and one freed and reused
+	 * meanwhile is no longer in the array when looked at again.
+	 */
+	rcu_read_lock();
+	for (;;) {
+		page = xa_load(&st->pages, idx);
+		if (!page)
+			break;
+		if (get_page_unless_zero(page)) {
+			if (likely(xa_load(&st->pages, idx) == page))
+				break;
+			put_page(page);
+		}
+	}
+	rcu_read_unlock();
 	if (page || !alloc)
 		return page;
 
