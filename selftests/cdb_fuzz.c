@@ -1189,7 +1189,11 @@ static int fuzz(struct lu *lus, int nlus)
 		wit_lbas[0] = 0;
 		wit_lbas[1] = wit->nr_blocks / 2;
 		wit_lbas[2] = wit->nr_blocks - 8;
-		wit_lbas[3] = 8 + rnd(wit->nr_blocks - 24);
+		/* anywhere else, but not over the middle one */
+		do {
+			wit_lbas[3] = 8 + rnd(wit->nr_blocks - 24);
+		} while (wit_lbas[3] + 8 > wit_lbas[1] &&
+			 wit_lbas[3] < wit_lbas[1] + 8);
 		for (k = 0; k < 4; k++) {
 			rnd_fill(witbuf + k * 8 * wit->bs, 8 * wit->bs);
 			wit_ok &= rw16(wit, true, wit_lbas[k], 8, witbuf + k * 8 * wit->bs);
