@@ -135,25 +135,29 @@ void dmahba_store_destroy(struct dmahba_store *st)
 static struct page *dmahba_store_get(struct dmahba_store *st,
 				     unsigned long idx, bool alloc)
 {
+	XA_STATE(xas, &st->pages, idx);
 	struct page *page, *new, *old;
 	unsigned long flags;
 
 	/*
 	 * Lockless lookup, as the page cache does it: a page being freed
 	 * (UNMAP) has no reference left to take, and one freed and reused
-	 * meanwhile is no longer in the array when looked at again.
+	 * meanwhile is no longer in its slot when the slot is read again.
 	 */
 	rcu_read_lock();
-	for (;;) {
-		page = xa_load(&st->pages, idx);
+	do {
+		xas_reset(&xas);
+		page = xas_load(&xas);
+		if (xas_retry(&xas, page))
+			continue;
 		if (!page)
 			break;
 		if (get_page_unless_zero(page)) {
-			if (likely(xa_load(&st->pages, idx) == page))
+			if (likely(xas_reload(&xas) == page))
 				break;
 			put_page(page);
 		}
-	}
+	} while (true);
 	rcu_read_unlock();
 	if (page || !alloc)
 		return page;

@@ -339,7 +339,7 @@ fi
 if [ "$PERF" = 1 ] && [ -x $perf_bin ]; then
 	echo -1 > /proc/sys/kernel/perf_event_paranoid
 	echo 0 > /proc/sys/kernel/kptr_restrict
-	for job in rr4k1 rr4k32 sr1m4; do
+	for job in $JOBS; do
 		for dev in scsi_debug dmahba; do
 			case " $DEVS " in *" $dev "*) ;; *) continue ;; esac
 			a=$(job_args "$job")

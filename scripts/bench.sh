@@ -25,7 +25,7 @@
 #   BENCH_TRACE_RUNTIME  seconds of each traced, counted or profiled run (3)
 #   BENCH_COUNTERS 1 (default): context switches, softirqs, IPIs per I/O
 #   BENCH_PERF     1: carry perf (linux-perf) into the VM and profile
-#                  scsi_debug and dmahba (default 0)
+#                  scsi_debug and dmahba in each of BENCH_JOBS (default 0)
 #   BENCH_MEM      guest memory (default 3G); BENCH_CPUS guest CPUs (default 2)
 #   BENCH_APPEND   guest kernel command line additions (default "tsc=reliable":
 #                  under TCG the guest otherwise finds the TSCs unsynchronized
