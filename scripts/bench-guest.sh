@@ -14,7 +14,8 @@
 # Settings (environment, set by bench.sh): BENCH_RUNTIME (s per run),
 # BENCH_RAMP (s), BENCH_REPS, BENCH_SIZE_MB (area every job covers),
 # BENCH_JOBS (job names, see job_args), BENCH_DEVS, BENCH_TRACE (0/1),
-# BENCH_COUNTERS (0/1), BENCH_PERF (0/1), BENCH_TRACE_RUNTIME (s).
+# BENCH_COUNTERS (0/1), BENCH_PERF (0/1), BENCH_TRACE_RUNTIME (s),
+# BENCH_FIO_ARGS (more fio options for every run, e.g. --cpus_allowed=0).
 set -u
 export HOME=/tmp PAGER=cat
 
@@ -28,6 +29,7 @@ TRACE=${BENCH_TRACE:-1}
 COUNTERS=${BENCH_COUNTERS:-1}
 PERF=${BENCH_PERF:-0}
 TRACE_RUNTIME=${BENCH_TRACE_RUNTIME:-3}
+FIO_ARGS=${BENCH_FIO_ARGS:-}
 NPROC=$(nproc)
 ko=${DMAHBA_KO_DIR:-/dmahba}
 perf_bin=/kselftest/dmahba/perf
@@ -127,7 +129,7 @@ disk() { eval "echo \$disk_$1"; }
 for dev in $DEVS; do setup_queue "$dev" "$(disk "$dev")"; done
 
 # --- fio ----------------------------------------------------------------------
-FIO_COMMON="--direct=1 --ioengine=io_uring --group_reporting --randrepeat=0 --norandommap --output-format=terse --terse-version=3 --percentile_list=50:99 --lat_percentiles=1"
+FIO_COMMON="--direct=1 --ioengine=io_uring --group_reporting --randrepeat=0 --norandommap --output-format=terse --terse-version=3 --percentile_list=50:99 --lat_percentiles=1${FIO_ARGS:+ $FIO_ARGS}"
 info "fio_common $FIO_COMMON --time_based --runtime=$RUNTIME --ramp_time=$RAMP"
 
 job_args() {
