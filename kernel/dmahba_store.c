@@ -145,7 +145,7 @@ static struct page *dmahba_store_get(struct dmahba_store *st,
 	 * meanwhile is no longer in its slot when the slot is read again.
 	 */
 	rcu_read_lock();
-	do {
+	for (;;) {
 		xas_reset(&xas);
 		page = xas_load(&xas);
 		if (xas_retry(&xas, page))
@@ -157,7 +157,7 @@ static struct page *dmahba_store_get(struct dmahba_store *st,
 				break;
 			put_page(page);
 		}
-	} while (true);
+	}
 	rcu_read_unlock();
 	if (page || !alloc)
 		return page;
