@@ -23,10 +23,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blk-mq.h>
+#include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/dmaengine.h>
+#include <linux/interrupt.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/workqueue.h>
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
@@ -53,6 +56,17 @@ enum dmahba_port_req_state {
 
 /* memory-side pieces one slave_sg descriptor of a window may take */
 #define DMAHBA_PORT_SG_MAX	64
+
+/*
+ * DMAHBA_PORT_HANDOFF_AUTO measures how long each DMAHBA_PORT_EPOCH requests
+ * take to arrive, on the CPU it is using; now and then it tries the other
+ * way for an epoch and keeps it if that was clearly faster. Back on the
+ * submitting CPU it tries the other one every DMAHBA_PORT_PROBE_MAX epochs;
+ * on the other CPU it tries the submitting one after 2 epochs, then after
+ * twice as many each time that loses.
+ */
+#define DMAHBA_PORT_EPOCH	32
+#define DMAHBA_PORT_PROBE_MAX	128
 
 /* a walk along the request's mapped scatterlist */
 struct dmahba_port_cursor {
@@ -105,6 +119,16 @@ struct dmahba_port_window {
  * @sg: memory side of the slave_sg descriptor being prepared
  * @sync_work: synchronizes the channel when a cancel happened in atomic context
  * @start_work: delivers a DmaStarted held back by dmahba_port_hold_dma_started()
+ * @remote: requests are started on another CPU (enum dmahba_port_handoff)
+ * @kicked: @run_tasklet is due on that CPU and has not yet begun
+ * @probing: DMAHBA_PORT_HANDOFF_AUTO is trying the other way this epoch
+ * @epoch_n: requests queued in the current epoch
+ * @epochs: epochs since the last probe
+ * @remote_probe: epochs between probes while @remote
+ * @epoch_start: when the current epoch began (ktime_get_ns())
+ * @epoch_ns: how long the last epoch took: [0] local, [1] remote
+ * @kick_csd: the IPI that schedules @run_tasklet on the other CPU
+ * @run_tasklet: starts the pending requests there (softirq context)
  * @stats: counters shown in debugfs
  * @hw: the miniport's device extension for this context
  */
@@ -123,6 +147,16 @@ struct dmahba_port_queue {
 	struct scatterlist sg[DMAHBA_PORT_SG_MAX];
 	struct work_struct sync_work;
 	struct delayed_work start_work;
+	bool remote;
+	bool kicked;
+	bool probing;
+	unsigned int epoch_n;
+	unsigned int epochs;
+	unsigned int remote_probe;
+	u64 epoch_start;
+	u64 epoch_ns[2];
+	call_single_data_t kick_csd;
+	struct tasklet_struct run_tasklet;
 	struct dmahba_port_stats stats;
 	u64 hw[];
 };
@@ -134,6 +168,7 @@ struct dmahba_port_queue {
  * @dma_dev: the DMA controller's device, against which buffers are mapped
  * @hold_ms: test knob: hold back the DmaStarted of the next window mapped
  *	by this many milliseconds (one-shot; 0 = off)
+ * @handoff: enum dmahba_port_handoff: where requests are started
  * @nr_queues: number of DMA contexts
  * @queues: the DMA contexts
  */
@@ -142,6 +177,7 @@ struct dmahba_port {
 	const struct dmahba_port_miniport *mp;
 	struct device *dma_dev;
 	unsigned int hold_ms;
+	unsigned int handoff;
 	unsigned int nr_queues;
 	struct dmahba_port_queue *queues[];
 };
@@ -664,13 +700,113 @@ unsigned int dmahba_port_queue_index(void *hw)
 	return hw_to_queue(hw)->index;
 }
 
+/* The other CPU's run_tasklet: start what is pending. Softirq context. */
+static void dmahba_port_run_tasklet(struct tasklet_struct *t)
+{
+	struct dmahba_port_queue *q = from_tasklet(q, t, run_tasklet);
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	q->kicked = false;
+	dmahba_port_run(q);
+	dmahba_port_unlock(q, flags);
+}
+
+/* kick_csd's function: hard interrupt context, on the CPU kicked. */
+static void dmahba_port_kick_ipi(void *info)
+{
+	struct dmahba_port_queue *q = info;
+
+	tasklet_schedule(&q->run_tasklet);
+}
+
+/* Have the next online CPU after this one start the queue's requests. */
+static void dmahba_port_kick(struct dmahba_port_queue *q)
+{
+	int cpu = get_cpu();
+
+	cpu = cpumask_next(cpu, cpu_online_mask);
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	if (cpu == smp_processor_id() ||
+	    smp_call_function_single_async(cpu, &q->kick_csd))
+		tasklet_schedule(&q->run_tasklet);	/* alone, or it went */
+	put_cpu();
+}
+
+/* DMAHBA_PORT_HANDOFF_AUTO: count a request; at the end of an epoch, choose. */
+static void dmahba_port_auto(struct dmahba_port_queue *q)
+{
+	u64 now;
+
+	lockdep_assert_held(&q->lock);
+	if (++q->epoch_n < DMAHBA_PORT_EPOCH)
+		return;
+	now = ktime_get_ns();
+	q->epoch_ns[q->remote] = now - q->epoch_start;
+	q->epoch_start = now;
+	q->epoch_n = 0;
+	if (q->probing) {
+		q->probing = false;
+		q->epochs = 0;
+		/* keep the way tried only if it took at most 4/5 of the time */
+		if (q->epoch_ns[q->remote] * 5 > q->epoch_ns[!q->remote] * 4) {
+			q->remote = !q->remote;
+			if (q->remote)
+				q->remote_probe = min(2 * q->remote_probe,
+						      DMAHBA_PORT_PROBE_MAX);
+		} else {
+			q->stats.switches++;
+			if (q->remote)
+				q->remote_probe = 2;
+		}
+		return;
+	}
+	if (++q->epochs < (q->remote ? q->remote_probe : DMAHBA_PORT_PROBE_MAX))
+		return;
+	q->epochs = 0;
+	q->probing = true;
+	q->remote = !q->remote;
+	q->stats.probes++;
+}
+
+/*
+ * Should the request just queued be started on another CPU? Decides, under
+ * the queue lock, whether this CPU starts it (false), or it waits for
+ * another CPU: *@kick tells whether that CPU has yet to be kicked.
+ */
+static bool dmahba_port_handing_off(struct dmahba_port_queue *q, bool *kick)
+{
+	unsigned int mode = READ_ONCE(q->port->handoff);
+
+	lockdep_assert_held(&q->lock);
+	*kick = false;
+	if (mode == DMAHBA_PORT_HANDOFF_NEVER || num_online_cpus() < 2)
+		q->remote = false;
+	else if (mode == DMAHBA_PORT_HANDOFF_ALWAYS)
+		q->remote = true;
+	else
+		dmahba_port_auto(q);
+	if (!q->remote)
+		return false;
+	/* a busy context starts it when its request completes (NextRequest) */
+	if (q->ready && !q->sync_needed && !q->kicked) {
+		q->kicked = true;
+		q->stats.handoffs++;
+		*kick = true;
+	}
+	return true;
+}
+
 /**
  * dmahba_port_queuecommand() - the host's queuecommand: queue for StartIo
  * @shost: the host
  * @scmd: the command
  *
  * The command waits on its hardware queue's DMA context until the miniport
- * takes it. It never sleeps and never allocates.
+ * takes it. It never sleeps and never allocates. Whether this CPU starts
+ * it or another one does is the port's handoff policy
+ * (dmahba_port_set_handoff()).
  *
  * Context: blk-mq dispatch, may be atomic.
  * Return: 0.
@@ -681,6 +817,7 @@ int dmahba_port_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
 	struct dmahba_port_req *req = scsi_cmd_priv(scmd);
 	struct dmahba_port_queue *q;
 	unsigned long flags;
+	bool kick;
 
 	req->scmd = scmd;
 	req->tag = blk_mq_unique_tag(scsi_cmd_to_rq(scmd));
@@ -696,9 +833,12 @@ int dmahba_port_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
 	local_bh_disable();
 	spin_lock_irqsave(&q->lock, flags);
 	list_add_tail(&req->node, &q->pending);
-	dmahba_port_run(q);
+	if (!dmahba_port_handing_off(q, &kick))
+		dmahba_port_run(q);
 	dmahba_port_unlock(q, flags);
 	local_bh_enable();
+	if (kick)
+		dmahba_port_kick(q);
 	return 0;
 }
 
@@ -916,6 +1056,7 @@ struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 		return ERR_PTR(-ENOMEM);
 	port->shost = shost;
 	port->mp = mp;
+	port->handoff = DMAHBA_PORT_HANDOFF_AUTO;
 
 	dma_cap_zero(mask);
 	dma_cap_set(DMA_MEMCPY, mask);
@@ -944,6 +1085,10 @@ struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 		sg_init_table(q->sg, DMAHBA_PORT_SG_MAX);
 		INIT_WORK(&q->sync_work, dmahba_port_sync_work);
 		INIT_DELAYED_WORK(&q->start_work, dmahba_port_start_work);
+		INIT_CSD(&q->kick_csd, dmahba_port_kick_ipi, q);
+		tasklet_setup(&q->run_tasklet, dmahba_port_run_tasklet);
+		q->remote_probe = 2;
+		q->epoch_start = ktime_get_ns();
 		q->ready = true;
 		port->queues[i] = q;
 		port->nr_queues++;
@@ -977,6 +1122,10 @@ void dmahba_port_destroy(struct dmahba_port *port)
 
 		cancel_delayed_work_sync(&q->start_work);
 		cancel_work_sync(&q->sync_work);
+		/* a kick whose request the error handler took may be on its way */
+		while (READ_ONCE(q->kicked))
+			usleep_range(100, 1000);
+		tasklet_kill(&q->run_tasklet);
 		dmaengine_terminate_sync(q->chan);
 		dma_release_channel(q->chan);
 		kfree(q);
@@ -1089,4 +1238,35 @@ int dmahba_port_hold_dma_started(struct dmahba_port *port, unsigned int ms)
 unsigned int dmahba_port_dma_started_held(struct dmahba_port *port)
 {
 	return READ_ONCE(port->hold_ms);
+}
+
+/**
+ * dmahba_port_set_handoff() - choose where requests are started
+ * @port: the port
+ * @mode: an enum dmahba_port_handoff
+ *
+ * May be changed at any time; requests already waiting are started where
+ * the new policy says, at the latest when their context is next idle.
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL if @mode is not a known policy.
+ */
+int dmahba_port_set_handoff(struct dmahba_port *port, unsigned int mode)
+{
+	if (mode > DMAHBA_PORT_HANDOFF_AUTO)
+		return -EINVAL;
+	WRITE_ONCE(port->handoff, mode);
+	return 0;
+}
+
+/**
+ * dmahba_port_handoff() - the policy of dmahba_port_set_handoff()
+ * @port: the port
+ *
+ * Context: any.
+ * Return: the enum dmahba_port_handoff in force.
+ */
+unsigned int dmahba_port_handoff(struct dmahba_port *port)
+{
+	return READ_ONCE(port->handoff);
 }

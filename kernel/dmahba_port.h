@@ -133,6 +133,9 @@ struct dmahba_port_miniport {
  * @map_errors: windows the channel refused
  * @aborts: requests aborted by the error handler
  * @resets: resets reported (ResetDetected)
+ * @handoffs: times another CPU was kicked to start requests
+ * @probes: epochs DMAHBA_PORT_HANDOFF_AUTO tried the other way
+ * @switches: probes it kept: the way to start requests changed
  */
 struct dmahba_port_stats {
 	u64 requests;
@@ -143,6 +146,31 @@ struct dmahba_port_stats {
 	u64 map_errors;
 	u64 aborts;
 	u64 resets;
+	u64 handoffs;
+	u64 probes;
+	u64 switches;
+};
+
+/**
+ * enum dmahba_port_handoff - which CPU starts a DMA context's requests
+ * @DMAHBA_PORT_HANDOFF_NEVER: the submitting one, in queuecommand; the
+ *	channel's engine and callbacks follow on it, so a request usually
+ *	ends before queuecommand returns
+ * @DMAHBA_PORT_HANDOFF_ALWAYS: another one: queuecommand only queues, and
+ *	kicks the next online CPU (an IPI, then a tasklet) if the context is
+ *	idle; each completion there starts the next request (NextRequest)
+ * @DMAHBA_PORT_HANDOFF_AUTO: whichever of the two ways measured faster:
+ *	requests arrive faster when handed off if the submitter has many in
+ *	flight, slower (a wake-up of each CPU per request) if it waits for
+ *	each one
+ *
+ * Only where the stages run changes: the sequence, the one window per
+ * context and the callbacks' context (lock held, interrupts off) do not.
+ */
+enum dmahba_port_handoff {
+	DMAHBA_PORT_HANDOFF_NEVER,
+	DMAHBA_PORT_HANDOFF_ALWAYS,
+	DMAHBA_PORT_HANDOFF_AUTO,
 };
 
 /**
@@ -182,6 +210,8 @@ void *dmahba_port_hw(struct dmahba_port *port, unsigned int i);
 const char *dmahba_port_chan_name(struct dmahba_port *port, unsigned int i);
 int dmahba_port_hold_dma_started(struct dmahba_port *port, unsigned int ms);
 unsigned int dmahba_port_dma_started_held(struct dmahba_port *port);
+int dmahba_port_set_handoff(struct dmahba_port *port, unsigned int mode);
+unsigned int dmahba_port_handoff(struct dmahba_port *port);
 void dmahba_port_get_stats(struct dmahba_port *port, unsigned int i,
 			   struct dmahba_port_stats *stats);
 size_t dmahba_port_cmd_size(const struct dmahba_port_miniport *mp);
