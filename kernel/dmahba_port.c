@@ -19,6 +19,15 @@
  * (in process context: the error handler, or the queue's sync work), the
  * queue maps no window, starts no request and returns no command, because
  * the channel may still touch the memory of the cancelled descriptors.
+ *
+ * Which CPU starts a queue's requests is the port's handoff policy: the one
+ * in queuecommand (the channel's engine and callbacks then run there too,
+ * and a request usually completes before queuecommand returns), or the next
+ * online CPU, kicked by an IPI whose tasklet calls dmahba_port_run(); there,
+ * each completion starts the next pending request, so a submitter with many
+ * requests in flight only queues them. With one request in flight at a time
+ * that costs two wake-ups per request, so DMAHBA_PORT_HANDOFF_AUTO measures
+ * both ways (dmahba_port_auto()) and keeps the faster.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
