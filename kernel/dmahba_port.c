@@ -69,13 +69,17 @@ enum dmahba_port_req_state {
 /*
  * DMAHBA_PORT_HANDOFF_AUTO measures how long each DMAHBA_PORT_EPOCH requests
  * take to arrive, on the CPU it is using; now and then it tries the other
- * way for an epoch and keeps it if that was clearly faster. Back on the
- * submitting CPU it tries the other one every DMAHBA_PORT_PROBE_MAX epochs;
- * on the other CPU it tries the submitting one after 2 epochs, then after
- * twice as many each time that loses.
+ * way for an epoch and keeps it if that was clearly faster. On the
+ * submitting CPU it tries the other one every DMAHBA_PORT_PROBE_LOCAL
+ * epochs (a lost try costs a submitter that waits for each request about
+ * 4 epochs' worth of time, so rarely); on the other CPU it tries the
+ * submitting one after 2 epochs, then after twice as many each time that
+ * loses, up to DMAHBA_PORT_PROBE_REMOTE (a lost try there costs little:
+ * the queued requests still run on the other CPU).
  */
-#define DMAHBA_PORT_EPOCH	32
-#define DMAHBA_PORT_PROBE_MAX	128
+#define DMAHBA_PORT_EPOCH		32
+#define DMAHBA_PORT_PROBE_LOCAL		256
+#define DMAHBA_PORT_PROBE_REMOTE	16
 
 /* a walk along the request's mapped scatterlist */
 struct dmahba_port_cursor {
@@ -763,7 +767,7 @@ static void dmahba_port_auto(struct dmahba_port_queue *q)
 			q->remote = !q->remote;
 			if (q->remote)
 				q->remote_probe = min(2 * q->remote_probe,
-						      DMAHBA_PORT_PROBE_MAX);
+						      DMAHBA_PORT_PROBE_REMOTE);
 		} else {
 			q->stats.switches++;
 			if (q->remote)
@@ -771,7 +775,7 @@ static void dmahba_port_auto(struct dmahba_port_queue *q)
 		}
 		return;
 	}
-	if (++q->epochs < (q->remote ? q->remote_probe : DMAHBA_PORT_PROBE_MAX))
+	if (++q->epochs < (q->remote ? q->remote_probe : DMAHBA_PORT_PROBE_LOCAL))
 		return;
 	q->epochs = 0;
 	q->probing = true;

@@ -15,7 +15,8 @@
 # BENCH_RAMP (s), BENCH_REPS, BENCH_SIZE_MB (area every job covers),
 # BENCH_JOBS (job names, see job_args), BENCH_DEVS, BENCH_TRACE (0/1),
 # BENCH_COUNTERS (0/1), BENCH_PERF (0/1), BENCH_TRACE_RUNTIME (s),
-# BENCH_FIO_ARGS (more fio options for every run, e.g. --cpus_allowed=0).
+# BENCH_FIO_ARGS (more fio options for every run, e.g. --cpus_allowed=0),
+# BENCH_DMAHBA_ARGS (more dmahba module parameters, e.g. handoff=0).
 set -u
 export HOME=/tmp PAGER=cat
 
@@ -84,7 +85,7 @@ setup_queue() {	# setup_queue NAME DISK
 
 NULL_PARAMS="nr_devices=1 queue_mode=2 irqmode=1 memory_backed=1 gb=1 bs=512 submit_queues=$NPROC hw_queue_depth=128 max_sectors=2048"
 SDEBUG_PARAMS="dev_size_mb=$SIZE_MB delay=0 submit_queues=$NPROC max_queue=128"
-DMAHBA_PARAMS="dev_size_mb=$SIZE_MB nr_channels=$NPROC can_queue=128"
+DMAHBA_PARAMS="dev_size_mb=$SIZE_MB nr_channels=$NPROC can_queue=128${BENCH_DMAHBA_ARGS:+ $BENCH_DMAHBA_ARGS}"
 
 info "kernel $(uname -r)"
 info "nproc $NPROC"

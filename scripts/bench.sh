@@ -25,6 +25,8 @@
 #   BENCH_TRACE_RUNTIME  seconds of each traced, counted or profiled run (3)
 #   BENCH_FIO_ARGS more fio options for every run on every device, e.g.
 #                  --cpus_allowed=0 (default none)
+#   BENCH_DMAHBA_ARGS more dmahba module parameters, e.g. handoff=0
+#                  (default none)
 #   BENCH_COUNTERS 1 (default): context switches, softirqs, IPIs per I/O
 #   BENCH_PERF     1: carry perf (linux-perf) into the VM and profile
 #                  scsi_debug and dmahba in each of BENCH_JOBS (default 0)
@@ -50,6 +52,10 @@ truntime=${BENCH_TRACE_RUNTIME:-3}
 fioargs=${BENCH_FIO_ARGS:-}
 case $fioargs in
 *\'* | *\"* | *\\*) echo "bench: BENCH_FIO_ARGS must not contain quotes or backslashes" >&2; exit 2 ;;
+esac
+dmahbaargs=${BENCH_DMAHBA_ARGS:-}
+case $dmahbaargs in
+*\'* | *\"* | *\\*) echo "bench: BENCH_DMAHBA_ARGS must not contain quotes or backslashes" >&2; exit 2 ;;
 esac
 mem=${BENCH_MEM:-3G}
 cpus=${BENCH_CPUS:-2}
@@ -106,8 +112,8 @@ commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$top" status --porcelain -- kernel 2>/dev/null | head -1 || true)
 [ -n "$dirty" ] && commit="$commit (kernel/ modified)"
 
-settings="BENCH_APPEND='$append' BENCH_RUNTIME=$runtime BENCH_RAMP=$ramp BENCH_REPS=$reps BENCH_SIZE_MB=$size BENCH_JOBS='$jobs' BENCH_TRACE=$trace BENCH_COUNTERS=$counters BENCH_PERF=$perf BENCH_TRACE_RUNTIME=$truntime BENCH_FIO_ARGS='$fioargs'"
-cmd="$settings; export BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB BENCH_JOBS BENCH_TRACE BENCH_COUNTERS BENCH_PERF BENCH_TRACE_RUNTIME BENCH_FIO_ARGS
+settings="BENCH_APPEND='$append' BENCH_RUNTIME=$runtime BENCH_RAMP=$ramp BENCH_REPS=$reps BENCH_SIZE_MB=$size BENCH_JOBS='$jobs' BENCH_TRACE=$trace BENCH_COUNTERS=$counters BENCH_PERF=$perf BENCH_TRACE_RUNTIME=$truntime BENCH_FIO_ARGS='$fioargs' BENCH_DMAHBA_ARGS='$dmahbaargs'"
+cmd="$settings; export BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB BENCH_JOBS BENCH_TRACE BENCH_COUNTERS BENCH_PERF BENCH_TRACE_RUNTIME BENCH_FIO_ARGS BENCH_DMAHBA_ARGS
 $(cat "$top/scripts/bench-guest.sh")"
 
 echo "bench: $settings, kernel $label, ${cpus} vCPUs, $mem, append '$append'; about $((tmo / 120)) min (timeout ${tmo}s)" >&2
