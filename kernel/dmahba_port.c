@@ -69,17 +69,19 @@ enum dmahba_port_req_state {
 /*
  * DMAHBA_PORT_HANDOFF_AUTO measures how long each DMAHBA_PORT_EPOCH requests
  * take to arrive, on the CPU it is using; now and then it tries the other
- * way for an epoch and keeps it if that was clearly faster. On the
- * submitting CPU it tries the other one every DMAHBA_PORT_PROBE_LOCAL
- * epochs (a lost try costs a submitter that waits for each request about
- * 4 epochs' worth of time, so rarely); on the other CPU it tries the
- * submitting one after 2 epochs, then after twice as many each time that
- * loses, up to DMAHBA_PORT_PROBE_REMOTE (a lost try there costs little:
- * the queued requests still run on the other CPU).
+ * way for an epoch and keeps it if that was clearly faster. After a change
+ * it tries the other way again after DMAHBA_PORT_PROBE_MIN epochs, then
+ * after twice as many each time the try loses, up to a limit per side: a
+ * lost try of the other CPU costs a submitter that waits for each request
+ * about four epochs' worth of time, so that is rarely done; a lost try of
+ * the submitting CPU costs little (the requests queued meanwhile still run
+ * on the other one), and it is what brings a context back when its
+ * submitter stops queueing requests ahead.
  */
 #define DMAHBA_PORT_EPOCH		32
-#define DMAHBA_PORT_PROBE_LOCAL		256
-#define DMAHBA_PORT_PROBE_REMOTE	16
+#define DMAHBA_PORT_PROBE_MIN		4
+#define DMAHBA_PORT_PROBE_LOCAL		256	/* on the submitting CPU */
+#define DMAHBA_PORT_PROBE_REMOTE	32	/* on the other one */
 
 /* a walk along the request's mapped scatterlist */
 struct dmahba_port_cursor {
@@ -137,7 +139,7 @@ struct dmahba_port_window {
  * @probing: DMAHBA_PORT_HANDOFF_AUTO is trying the other way this epoch
  * @epoch_n: requests queued in the current epoch
  * @epochs: epochs since the last probe
- * @remote_probe: epochs between probes while @remote
+ * @probe_every: epochs between probes: [0] while local, [1] while @remote
  * @epoch_start: when the current epoch began (ktime_get_ns())
  * @epoch_ns: how long the last epoch took: [0] local, [1] remote
  * @kick_csd: the IPI that schedules @run_tasklet on the other CPU
@@ -165,7 +167,7 @@ struct dmahba_port_queue {
 	bool probing;
 	unsigned int epoch_n;
 	unsigned int epochs;
-	unsigned int remote_probe;
+	unsigned int probe_every[2];
 	u64 epoch_start;
 	u64 epoch_ns[2];
 	call_single_data_t kick_csd;
@@ -765,17 +767,17 @@ static void dmahba_port_auto(struct dmahba_port_queue *q)
 		/* keep the way tried only if it took at most 4/5 of the time */
 		if (q->epoch_ns[q->remote] * 5 > q->epoch_ns[!q->remote] * 4) {
 			q->remote = !q->remote;
-			if (q->remote)
-				q->remote_probe = min(2 * q->remote_probe,
-						      DMAHBA_PORT_PROBE_REMOTE);
+			q->probe_every[q->remote] =
+				min_t(unsigned int, 2 * q->probe_every[q->remote],
+				      q->remote ? DMAHBA_PORT_PROBE_REMOTE :
+						  DMAHBA_PORT_PROBE_LOCAL);
 		} else {
 			q->stats.switches++;
-			if (q->remote)
-				q->remote_probe = 2;
+			q->probe_every[q->remote] = DMAHBA_PORT_PROBE_MIN;
 		}
 		return;
 	}
-	if (++q->epochs < (q->remote ? q->remote_probe : DMAHBA_PORT_PROBE_LOCAL))
+	if (++q->epochs < q->probe_every[q->remote])
 		return;
 	q->epochs = 0;
 	q->probing = true;
@@ -1100,7 +1102,8 @@ struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 		INIT_DELAYED_WORK(&q->start_work, dmahba_port_start_work);
 		INIT_CSD(&q->kick_csd, dmahba_port_kick_ipi, q);
 		tasklet_setup(&q->run_tasklet, dmahba_port_run_tasklet);
-		q->remote_probe = 2;
+		q->probe_every[0] = DMAHBA_PORT_PROBE_LOCAL;
+		q->probe_every[1] = DMAHBA_PORT_PROBE_MIN;
 		q->epoch_start = ktime_get_ns();
 		q->ready = true;
 		port->queues[i] = q;
