@@ -76,12 +76,14 @@ enum dmahba_port_req_state {
  * about four epochs' worth of time, so that is rarely done; a lost try of
  * the submitting CPU costs little (the requests queued meanwhile still run
  * on the other one), and it is what brings a context back when its
- * submitter stops queueing requests ahead.
+ * submitter stops queueing requests ahead. None of this while another
+ * queue of the port has a submitter of its own (dmahba_port_others_busy()).
  */
 #define DMAHBA_PORT_EPOCH		32
 #define DMAHBA_PORT_PROBE_MIN		4
 #define DMAHBA_PORT_PROBE_LOCAL		256	/* on the submitting CPU */
 #define DMAHBA_PORT_PROBE_REMOTE	32	/* on the other one */
+#define DMAHBA_PORT_BUSY_MS		20
 
 /* a walk along the request's mapped scatterlist */
 struct dmahba_port_cursor {
@@ -142,6 +144,8 @@ struct dmahba_port_window {
  * @probe_every: epochs between probes: [0] while local, [1] while @remote
  * @epoch_start: when the current epoch began (ktime_get_ns())
  * @epoch_ns: how long the last epoch took: [0] local, [1] remote
+ * @last_arrival: jiffies of the last request queued (read without the lock
+ *	by the port's other queues)
  * @kick_csd: the IPI that schedules @run_tasklet on the other CPU
  * @run_tasklet: starts the pending requests there (softirq context)
  * @stats: counters shown in debugfs
@@ -170,6 +174,7 @@ struct dmahba_port_queue {
 	unsigned int probe_every[2];
 	u64 epoch_start;
 	u64 epoch_ns[2];
+	unsigned long last_arrival;
 	call_single_data_t kick_csd;
 	struct tasklet_struct run_tasklet;
 	struct dmahba_port_stats stats;
@@ -749,18 +754,45 @@ static void dmahba_port_kick(struct dmahba_port_queue *q)
 	put_cpu();
 }
 
+/*
+ * Does another queue of the port have a submitter of its own (a request in
+ * the last DMAHBA_PORT_BUSY_MS)? Then the other CPUs have their own work,
+ * and moving this queue's there only takes their time: with two submitters
+ * on two CPUs, each CPU best runs its own queue.
+ */
+static bool dmahba_port_others_busy(struct dmahba_port_queue *q)
+{
+	struct dmahba_port *port = q->port;
+	unsigned int i;
+
+	for (i = 0; i < port->nr_queues; i++)
+		if (port->queues[i] != q &&
+		    time_before(jiffies, READ_ONCE(port->queues[i]->last_arrival) +
+				msecs_to_jiffies(DMAHBA_PORT_BUSY_MS) + 1))
+			return true;
+	return false;
+}
+
 /* DMAHBA_PORT_HANDOFF_AUTO: count a request; at the end of an epoch, choose. */
 static void dmahba_port_auto(struct dmahba_port_queue *q)
 {
 	u64 now;
 
 	lockdep_assert_held(&q->lock);
+	WRITE_ONCE(q->last_arrival, jiffies);
 	if (++q->epoch_n < DMAHBA_PORT_EPOCH)
 		return;
 	now = ktime_get_ns();
 	q->epoch_ns[q->remote] = now - q->epoch_start;
 	q->epoch_start = now;
 	q->epoch_n = 0;
+	if (dmahba_port_others_busy(q)) {
+		/* stay on (or come back to) the submitting CPU, try later */
+		q->remote = false;
+		q->probing = false;
+		q->epochs = 0;
+		return;
+	}
 	if (q->probing) {
 		q->probing = false;
 		q->epochs = 0;

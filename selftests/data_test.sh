@@ -72,7 +72,8 @@ b1=$(chan_bytes); h1=$(hba_bytes); w1=$(hba_windows)
 diag "data moved $moved bytes; channel bytes_transferred +$((b1 - b0)); dmahba window bytes +$((h1 - h0)); windows +$((w1 - w0))"
 ksft_check "channel bytes_transferred grew exactly by dmahba's window bytes" [ $((b1 - b0)) -eq $((h1 - h0)) ]
 # READ CAPACITY answers (8 bytes per sg_dd) are the only other data
-ksft_check "every data byte went through the channel" [ $((b1 - b0)) -ge $moved ] && [ $((b1 - b0)) -le $((moved + 4096)) ]
+ksft_check "every data byte went through the channel" \
+	sh -c "[ $((b1 - b0)) -ge $moved ] && [ $((b1 - b0)) -le $((moved + 4096)) ]"
 # a 1 MiB command in 64 KiB windows needs 16 of them
 ksft_check "large commands were moved in several windows" [ $((w1 - w0)) -ge $((moved / (WIN_KB * 1024))) ]
 

@@ -9,8 +9,9 @@
 #     hardware queues), verifying crc32c after the write, then a QD1 pass
 #     does the same: no mismatch, no I/O error. The host's counters say the
 #     policy was followed: with 0 no request was handed off, with 1 requests
-#     were, with 2 the policy tried the other way at least once (it must,
-#     every 8192 requests a queue starts on the submitting CPU or sooner).
+#     were. With 2, one job at QD32 alone (one submitter, the other CPU
+#     free) makes the policy try the other CPU at least once (it must, every
+#     8192 requests a queue starts on the submitting CPU or sooner).
 #  b) The stage sequence and the error paths with every request handed
 #     off: data_test.sh, trace_test.sh, reset_test.sh and fault_test.sh run
 #     again with DMAHBA_HANDOFF=1 (their every load of dmahba gets
@@ -50,19 +51,20 @@ stat_sum() {
 		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "$stats"
 }
 
-# fio_verify NAME DEPTH MiB-PER-JOB: random 4 KiB writes verified after
-# writing, two jobs pinned one per CPU on their own halves of the area
+# fio_verify NAME DEPTH MiB-PER-JOB [JOBS]: random 4 KiB writes verified
+# after writing, JOBS (2) jobs pinned one per CPU on areas of their own
 fio_verify() {
+	_nj=${4:-2}
 	timeout $FIO_TIMEOUT fio --minimal --name="$1" --filename="/dev/$sd" \
 		--ioengine=libaio --direct=1 --rw=randwrite --bs=4k \
-		--iodepth="$2" --numjobs=2 --size="${3}M" \
+		--iodepth="$2" --numjobs="$_nj" --size="${3}M" \
 		--offset_increment="${3}M" --cpus_allowed=0-1 \
 		--cpus_allowed_policy=split --verify=crc32c --do_verify=1 \
 		--verify_fatal=1 --randrepeat=0 > $tmp/"$1".out 2> $tmp/"$1".err
 	_rc=$?
 	_errs=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/"$1".out)
 	_jobs=$(grep -c '^3;' $tmp/"$1".out)
-	if [ $_rc != 0 ] || [ "$_errs" != 0 ] || [ "$_jobs" != 2 ]; then
+	if [ $_rc != 0 ] || [ "$_errs" != 0 ] || [ "$_jobs" != "$_nj" ]; then
 		diag "fio $1: exit $_rc, $_errs job(s) with an error, $_jobs job(s) reported"
 		head -10 $tmp/"$1".err | sed 's/^/# /'
 		return 1
@@ -103,8 +105,19 @@ for mode in 0 1 2; do
 	case $mode in
 	0) ksft_check "handoff=0: no request handed off" [ "$dh" = 0 ] ;;
 	1) ksft_check "handoff=1: requests handed off" [ "$dh" -gt 0 ] ;;
-	2) ksft_check "handoff=2: the other way tried at least once per 8192 requests" \
-		[ "$dp" -gt 0 ] && [ "$dp" -ge $((dr / 8192 / nq - 1)) ] ;;
+	2)
+		p0=$(stat_sum probes)
+		r0=$(stat_sum requests)
+		ksft_check "handoff=2: 4 KiB random writes at QD32 from one job verify (crc32c)" \
+			fio_verify alone-$mode 32 48 1
+		dp=$(($(stat_sum probes) - p0))
+		dr=$(($(stat_sum requests) - r0))
+		diag "handoff=2, one job: $dr requests, $dp probes"
+		ok=0
+		[ "$dp" -gt 0 ] && [ "$dp" -ge $((dr / 8192 - 1)) ] && ok=1
+		ksft_check "handoff=2: one submitter: the other CPU tried at least once per 8192 requests" \
+			[ $ok = 1 ]
+		;;
 	esac
 done
 echo 2 > "$knob"

@@ -86,7 +86,8 @@ grep '^#' /tmp/trace-check.txt
 eval "$(tail -1 /tmp/trace-check.txt)"
 ksft_check "trace holds the run (windows mapped: $maps)" [ "$maps" -ge 256 ]
 ksft_check "no stage out of order" [ "$bad" -eq 0 ]
-ksft_check "every window started and flushed" [ "$maps" -eq "$starts" ] && [ "$maps" -eq "$flushes" ]
+ksft_check "every window started and flushed" \
+	sh -c "[ '$maps' -eq '$starts' ] && [ '$maps' -eq '$flushes' ]"
 ksft_check "requests completed" [ "$completes" -gt 0 ]
 ksft_check "event text shows tag=<number>" grep -qE 'io_map_transfer: tag=[0-9]+ offset=[0-9]+ length=[0-9]+' /tmp/trace.txt
 rm -f /tmp/p /tmp/trace.txt /tmp/trace-check.txt
