@@ -162,7 +162,8 @@ struct dmahba_port_stats {
  * @DMAHBA_PORT_HANDOFF_AUTO: whichever of the two ways measured faster:
  *	requests arrive faster when handed off if the submitter has many in
  *	flight, slower (a wake-up of each CPU per request) if it waits for
- *	each one
+ *	each one; never while another queue of the port has a submitter of
+ *	its own (then every CPU has its own queue to run)
  *
  * Only where the stages run changes: the sequence, the one window per
  * context and the callbacks' context (lock held, interrupts off) do not.
