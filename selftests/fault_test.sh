@@ -86,11 +86,6 @@ stats=$DBG/host$h/stats
 sdev_dir=/sys/block/$sd/device
 [ -d $SDBG ] || { ksft_skip_all "softdma's debugfs knobs are missing ($SDBG)"; }
 
-# stat_sum FIELD: a column of the host's stats summed over its queues
-stat_sum() {
-	awk -v f="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "$stats"
-}
 # chans: the host's channels
 chans() { awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $2 }' "$stats"; }
 # chan_sum FILE: a softdma statistic summed over the host's channels
@@ -101,8 +96,6 @@ chan_sum() {
 }
 # knob_all KNOB VALUE: set a softdma knob on every channel of the host
 knob_all() { for _c in $(chans); do echo "$2" > $SDBG/$_c/$1; done; }
-now() { cut -d' ' -f1 /proc/uptime; }
-elapsed() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
 # ge A B: A >= B, for decimals
 ge() { echo "$1 $2" | awk '{ exit !($1 >= $2) }'; }
 

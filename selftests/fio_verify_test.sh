@@ -49,11 +49,6 @@ fi
 verified_kb=0
 t_start=$(cut -d' ' -f1 /proc/uptime)
 
-# stat_sum FIELD: a column of the host's stats summed over its queues
-stat_sum() {
-	awk -v f="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "$stats"
-}
 # stat_col FIELD: that column, one line per queue
 stat_col() {
 	awk -v f="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }

@@ -46,12 +46,6 @@ cleanup() {
 trap cleanup EXIT
 ksft_init
 
-# stat_sum FIELD: a column of the host's stats summed over its queues
-stat_sum() {
-	awk -v f="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "$stats"
-}
-
 # fio_verify NAME DEPTH MiB-PER-JOB [JOBS]: random 4 KiB writes verified
 # after writing, JOBS (2) jobs pinned one per CPU on areas of their own
 fio_verify() {

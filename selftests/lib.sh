@@ -178,3 +178,14 @@ load_dmahba() {
 	load_mod dmahba "$@" || return 1
 	wait_for dmahba_sd
 }
+
+# stat_sum FIELD: a column of the host's debugfs stats (the file $stats, which
+# the test sets to $DBG/hostN/stats) summed over its queues
+stat_sum() {
+	awk -v f="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "$stats"
+}
+
+# now: seconds since boot; elapsed T0 T1: T1 - T0 in seconds, 2 decimals
+now() { cut -d' ' -f1 /proc/uptime; }
+elapsed() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }

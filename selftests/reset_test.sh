@@ -65,13 +65,6 @@ stats=$DBG/host$h/stats
 nq=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/' "$stats" | wc -l)
 diag "LUN 0: $dev ($sg0), LUN 1: $sg1, host$h with $nq queue(s)"
 
-stat_sum() {
-	awk -v f="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "$stats"
-}
-now() { cut -d' ' -f1 /proc/uptime; }
-elapsed() { echo "$1 $2" | awk '{ printf "%.1f", $2 - $1 }'; }
-
 # tur SG: "EXIT KEY ASC ASCQ" of a TEST UNIT READY through SG_IO
 tur() {
 	timeout 30 sg_raw -v "$1" 00 00 00 00 00 00 > $tmp/tur 2>&1
