@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dmahba_scsi.c - SCSI target emulation of the mock disk: command dispatch,
- * sense data, the data-phase state machine and the block commands (SBC).
- * The primary commands' responses (INQUIRY, mode pages, ...) are built in
- * dmahba_spc.c.
+ * sense data and the data-phase state machine. The block commands (SBC) are
+ * in dmahba_sbc.c; the primary commands' responses (INQUIRY, mode pages,
+ * ...) are built in dmahba_spc.c.
  *
  * dmahba_scsi_start() looks the command up in dmahba_scsi_ops[], which gives
  * its CDB length, the CDB bits it uses (anything else set is an invalid
@@ -31,11 +31,6 @@
 #include "dmahba_store.h"
 
 #define DMAHBA_SCSI_GFP		(GFP_ATOMIC | __GFP_NOWARN)
-
-static inline u32 dmahba_scsi_bs(const struct dmahba_lu *lu)
-{
-	return lu->p.block_size;
-}
 
 static void dmahba_scsi_set_resid(struct dmahba_scsi_cmd *sc)
 {
@@ -107,8 +102,16 @@ enum dmahba_scsi_ret dmahba_scsi_bad_param(struct dmahba_scsi_cmd *sc,
 	return dmahba_scsi_bad_field(sc, false, byte, bit);
 }
 
-static enum dmahba_scsi_ret dmahba_scsi_miscompare(struct dmahba_scsi_cmd *sc,
-						   u64 offset)
+/**
+ * dmahba_scsi_miscompare() - finish a command with MISCOMPARE
+ * @sc: the command
+ * @offset: offset of the first byte that differs, for the sense INFORMATION
+ *
+ * Context: any context; does not sleep.
+ * Return: DMAHBA_SCSI_DONE.
+ */
+enum dmahba_scsi_ret dmahba_scsi_miscompare(struct dmahba_scsi_cmd *sc,
+					    u64 offset)
 {
 	dmahba_scsi_sense(sc, MISCOMPARE, DMAHBA_ASC_MISCOMPARE, 0);
 	scsi_set_sense_information(sc->scmd->sense_buffer,
@@ -150,15 +153,26 @@ void *dmahba_scsi_alloc(struct dmahba_scsi_cmd *sc, u32 len)
 	return sc->priv.buf;
 }
 
-/*
- * Describe one data phase for the HBA. The host buffer must have been
- * set up in the phase's direction: moving data into a buffer the
- * submitter gave for reading only (or the reverse) is refused.
+/**
+ * dmahba_scsi_phase() - describe one data phase for the HBA
+ * @sc: the command
+ * @kind: which buffers the phase moves between, and which way
+ * @buf_off: offset in the command's data buffer
+ * @len: bytes, > 0
+ * @pos: byte position on the medium (medium phases)
+ * @step: what the phase's completion means (dmahba_scsi_xfer_done())
+ *
+ * The host buffer must have been set up in the phase's direction: moving
+ * data into a buffer the submitter gave for reading only (or the reverse)
+ * is refused.
+ *
+ * Context: any context; does not sleep.
+ * Return: DMAHBA_SCSI_XFER, or DMAHBA_SCSI_DONE with DID_ERROR.
  */
-static enum dmahba_scsi_ret dmahba_scsi_phase(struct dmahba_scsi_cmd *sc,
-					      enum dmahba_xfer_kind kind,
-					      u32 buf_off, u32 len, u64 pos,
-					      enum dmahba_scsi_step step)
+enum dmahba_scsi_ret dmahba_scsi_phase(struct dmahba_scsi_cmd *sc,
+				       enum dmahba_xfer_kind kind,
+				       u32 buf_off, u32 len, u64 pos,
+				       enum dmahba_scsi_step step)
 {
 	struct scsi_cmnd *scmd = sc->scmd;
 	bool in = kind == DMAHBA_XFER_STORE_IN || kind == DMAHBA_XFER_BUF_IN;
@@ -222,340 +236,8 @@ enum dmahba_scsi_ret dmahba_scsi_data_out(struct dmahba_scsi_cmd *sc,
 	return dmahba_scsi_phase(sc, DMAHBA_XFER_BUF_OUT, 0, len, 0, step);
 }
 
-/* LBA range check: the range [lba, lba + n) must lie on the medium. */
-static bool dmahba_scsi_in_range(const struct dmahba_lu *lu, u64 lba, u64 n)
-{
-	return lba < lu->nr_blocks && n <= lu->nr_blocks - lba;
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_lba_range(struct dmahba_scsi_cmd *sc)
-{
-	return dmahba_scsi_sense(sc, ILLEGAL_REQUEST, DMAHBA_ASC_LBA_RANGE, 0);
-}
-
-/*
- * LBA and transfer length of the 10- and 16-byte block commands that share
- * the READ(10)/READ(16) layout; @len_byte is the length field's offset.
- */
-static void dmahba_scsi_lba_len(const u8 *cdb, u64 *lba, u32 *n,
-				u16 *len_byte)
-{
-	switch (scsi_command_size(cdb)) {
-	case 6:
-		*lba = get_unaligned_be24(&cdb[1]) & 0x1fffff;
-		*n = cdb[4] ? cdb[4] : 256;
-		*len_byte = 4;
-		break;
-	case 10:
-		*lba = get_unaligned_be32(&cdb[2]);
-		*n = get_unaligned_be16(&cdb[7]);
-		*len_byte = 7;
-		break;
-	case 12:
-		*lba = get_unaligned_be32(&cdb[2]);
-		*n = get_unaligned_be32(&cdb[6]);
-		*len_byte = 6;
-		break;
-	default:
-		*lba = get_unaligned_be64(&cdb[2]);
-		*n = get_unaligned_be32(&cdb[10]);
-		*len_byte = 10;
-		break;
-	}
-}
-
 static enum dmahba_scsi_ret dmahba_scsi_tur(struct dmahba_scsi_cmd *sc)
 {
-	return dmahba_scsi_good(sc);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_start_stop(struct dmahba_scsi_cmd *sc)
-{
-	const u8 *cdb = sc->scmd->cmnd;
-	struct dmahba_lu *lu = sc->lu;
-	unsigned long flags;
-
-	switch (cdb[4] >> 4) {
-	case 0x0:	/* START_VALID: the START bit decides */
-		spin_lock_irqsave(&lu->lock, flags);
-		lu->stopped = !(cdb[4] & 0x01);
-		spin_unlock_irqrestore(&lu->lock, flags);
-		break;
-	case 0x1:	/* ACTIVE, IDLE, STANDBY, LU_CONTROL, FORCE_*: no-ops */
-	case 0x2:
-	case 0x3:
-	case 0x7:
-	case 0xa:
-	case 0xb:
-		break;
-	default:
-		return dmahba_scsi_bad_cdb(sc, 4, 7);
-	}
-	return dmahba_scsi_good(sc);
-}
-
-/* READ and WRITE 6/10/12/16, WRITE AND VERIFY 10/16 */
-static enum dmahba_scsi_ret dmahba_scsi_rw(struct dmahba_scsi_cmd *sc)
-{
-	const u8 *cdb = sc->scmd->cmnd;
-	struct dmahba_lu *lu = sc->lu;
-	u32 max = lu->p.max_xfer_blocks ? lu->p.max_xfer_blocks : U32_MAX;
-	bool in;
-	u16 len_byte;
-	u64 lba;
-	u32 n;
-
-	switch (cdb[0]) {
-	case READ_6:
-	case READ_10:
-	case READ_12:
-	case READ_16:
-		in = true;
-		break;
-	case WRITE_VERIFY:
-	case WRITE_VERIFY_16:
-		if (cdb[1] & 0x04)	/* BYTCHK 10b and 11b: reserved */
-			return dmahba_scsi_bad_cdb(sc, 1, 2);
-		fallthrough;
-	default:
-		in = false;
-		break;
-	}
-	dmahba_scsi_lba_len(cdb, &lba, &n, &len_byte);
-	if (n > max)
-		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
-	if (!dmahba_scsi_in_range(lu, lba, n))
-		return dmahba_scsi_lba_range(sc);
-	if (!n)
-		return dmahba_scsi_good(sc);
-	if ((u64)n * dmahba_scsi_bs(lu) > scsi_bufflen(sc->scmd))
-		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
-	sc->priv.lba = lba;
-	sc->priv.nblocks = n;
-	return dmahba_scsi_phase(sc, in ? DMAHBA_XFER_STORE_IN :
-				 DMAHBA_XFER_STORE_OUT, 0,
-				 n * dmahba_scsi_bs(lu),
-				 lba * dmahba_scsi_bs(lu), DMAHBA_STEP_FINISH);
-}
-
-/* VERIFY 10/16: BYTCHK 00b checks the range, 01b and 11b compare data */
-static enum dmahba_scsi_ret dmahba_scsi_verify(struct dmahba_scsi_cmd *sc)
-{
-	const u8 *cdb = sc->scmd->cmnd;
-	struct dmahba_lu *lu = sc->lu;
-	u32 max = lu->p.max_xfer_blocks ? lu->p.max_xfer_blocks : U32_MAX;
-	u32 bs = dmahba_scsi_bs(lu);
-	u8 bytchk = (cdb[1] >> 1) & 0x3;
-	u16 len_byte;
-	u64 lba, total;
-	u32 n, chunk;
-
-	dmahba_scsi_lba_len(cdb, &lba, &n, &len_byte);
-	if (bytchk == 2)
-		return dmahba_scsi_bad_cdb(sc, 1, 2);
-	if ((bytchk == 1 && n > max) ||
-	    (bytchk == 3 && n > DMAHBA_SCSI_MAX_WS_BLOCKS))
-		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
-	if (!dmahba_scsi_in_range(lu, lba, n))
-		return dmahba_scsi_lba_range(sc);
-	if (!n || !bytchk)
-		return dmahba_scsi_good(sc);
-
-	total = bytchk == 1 ? (u64)n * bs : bs;
-	if (total > scsi_bufflen(sc->scmd))
-		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
-	chunk = min_t(u64, total, max(DMAHBA_SCSI_VERIFY_CHUNK, bs));
-	if (!dmahba_scsi_alloc(sc, chunk))
-		return DMAHBA_SCSI_BUSY;
-	sc->priv.lba = lba;
-	sc->priv.nblocks = n;
-	return dmahba_scsi_data_out(sc, chunk, bytchk == 1 ?
-				    DMAHBA_STEP_VERIFY :
-				    DMAHBA_STEP_VERIFY_ONE);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_verify_done(struct dmahba_scsi_cmd *sc)
-{
-	struct dmahba_lu *lu = sc->lu;
-	u32 bs = dmahba_scsi_bs(lu);
-	u64 pos = sc->priv.lba * bs;
-	u64 total = (u64)sc->priv.nblocks * bs;
-	u32 done = sc->xfer.buf_off;
-	s64 diff;
-	u32 i;
-
-	if (sc->priv.step == DMAHBA_STEP_VERIFY_ONE) {
-		for (i = 0; i < sc->priv.nblocks; i++) {
-			diff = dmahba_store_compare(lu->store, pos + (u64)i * bs,
-						    sc->priv.buf, bs);
-			if (diff >= 0)
-				return dmahba_scsi_miscompare(sc,
-							      (u64)i * bs +
-							      diff);
-		}
-		return dmahba_scsi_good(sc);
-	}
-
-	diff = dmahba_store_compare(lu->store, pos + done, sc->priv.buf,
-				    sc->xfer.len);
-	if (diff >= 0)
-		return dmahba_scsi_miscompare(sc, done + diff);
-	done += sc->xfer.len;
-	if (done >= total)
-		return dmahba_scsi_good(sc);
-	return dmahba_scsi_phase(sc, DMAHBA_XFER_BUF_OUT, done,
-				 min_t(u64, total - done, sc->priv.buf_len), 0,
-				 DMAHBA_STEP_VERIFY);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_sync_cache(struct dmahba_scsi_cmd *sc)
-{
-	u16 len_byte;
-	u64 lba;
-	u32 n;
-
-	/* the medium is RAM: a write is stable once its transfer is done */
-	dmahba_scsi_lba_len(sc->scmd->cmnd, &lba, &n, &len_byte);
-	if (!dmahba_scsi_in_range(sc->lu, lba, n))
-		return dmahba_scsi_lba_range(sc);
-	return dmahba_scsi_good(sc);
-}
-
-/* WRITE SAME 10/16: a zero block (or NDOB) deallocates, else one write per block */
-static enum dmahba_scsi_ret dmahba_scsi_write_same(struct dmahba_scsi_cmd *sc)
-{
-	const u8 *cdb = sc->scmd->cmnd;
-	struct dmahba_lu *lu = sc->lu;
-	u32 bs = dmahba_scsi_bs(lu);
-	u16 len_byte;
-	u64 lba;
-	u32 n;
-
-	dmahba_scsi_lba_len(cdb, &lba, &n, &len_byte);
-	if (!n || n > DMAHBA_SCSI_MAX_WS_BLOCKS)	/* WSNZ=1 in VPD B0 */
-		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
-	if (!dmahba_scsi_in_range(lu, lba, n))
-		return dmahba_scsi_lba_range(sc);
-	if (cdb[0] == WRITE_SAME_16 && (cdb[1] & 0x01)) {	/* NDOB */
-		dmahba_store_zero(lu->store, lba * bs, (u64)n * bs);
-		return dmahba_scsi_good(sc);
-	}
-	if (bs > scsi_bufflen(sc->scmd))
-		return dmahba_scsi_bad_cdb(sc, len_byte, 7);
-	if (!dmahba_scsi_alloc(sc, bs))
-		return DMAHBA_SCSI_BUSY;
-	sc->priv.lba = lba;
-	sc->priv.nblocks = n;
-	return dmahba_scsi_data_out(sc, bs, DMAHBA_STEP_WS_DATA);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_write_same_done(struct dmahba_scsi_cmd *sc)
-{
-	struct dmahba_lu *lu = sc->lu;
-	u32 bs = dmahba_scsi_bs(lu);
-
-	if (sc->priv.step == DMAHBA_STEP_WS_DATA) {
-		if (!memchr_inv(sc->priv.buf, 0, bs)) {
-			dmahba_store_zero(lu->store, sc->priv.lba * bs,
-					  (u64)sc->priv.nblocks * bs);
-			return dmahba_scsi_good(sc);
-		}
-	} else {
-		sc->priv.lba++;
-		if (!--sc->priv.nblocks)
-			return dmahba_scsi_good(sc);
-	}
-	return dmahba_scsi_phase(sc, DMAHBA_XFER_STORE_OUT, 0, bs,
-				 sc->priv.lba * bs, DMAHBA_STEP_WS_WRITE);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_caw(struct dmahba_scsi_cmd *sc)
-{
-	const u8 *cdb = sc->scmd->cmnd;
-	struct dmahba_lu *lu = sc->lu;
-	u32 bs = dmahba_scsi_bs(lu);
-	u64 lba = get_unaligned_be64(&cdb[2]);
-	u32 n = cdb[13];
-
-	if (n > DMAHBA_SCSI_MAX_CAW_BYTES / bs)
-		return dmahba_scsi_bad_cdb(sc, 13, 7);
-	if (!dmahba_scsi_in_range(lu, lba, n))
-		return dmahba_scsi_lba_range(sc);
-	if (!n)
-		return dmahba_scsi_good(sc);
-	if (2ULL * n * bs > scsi_bufflen(sc->scmd))
-		return dmahba_scsi_bad_cdb(sc, 13, 7);
-	if (!dmahba_scsi_alloc(sc, n * bs))
-		return DMAHBA_SCSI_BUSY;
-	sc->priv.lba = lba;
-	sc->priv.nblocks = n;
-	return dmahba_scsi_data_out(sc, n * bs, DMAHBA_STEP_CAW);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_caw_done(struct dmahba_scsi_cmd *sc)
-{
-	struct dmahba_lu *lu = sc->lu;
-	u32 half = sc->priv.nblocks * dmahba_scsi_bs(lu);
-	u64 pos = sc->priv.lba * dmahba_scsi_bs(lu);
-	s64 diff;
-
-	diff = dmahba_store_compare(lu->store, pos, sc->priv.buf, half);
-	if (diff >= 0)
-		return dmahba_scsi_miscompare(sc, diff);
-	return dmahba_scsi_phase(sc, DMAHBA_XFER_STORE_OUT, half, half, pos,
-				 DMAHBA_STEP_FINISH);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_unmap(struct dmahba_scsi_cmd *sc)
-{
-	u32 plen = get_unaligned_be16(&sc->scmd->cmnd[7]);
-	u32 len = min(plen, DMAHBA_SCSI_MAX_PARAM);
-
-	if (!plen)
-		return dmahba_scsi_good(sc);
-	if (plen < 8)
-		return dmahba_scsi_sense(sc, ILLEGAL_REQUEST,
-					 DMAHBA_ASC_PARAM_LIST_LEN, 0);
-	if (plen > scsi_bufflen(sc->scmd))
-		return dmahba_scsi_bad_cdb(sc, 7, 7);
-	if (!dmahba_scsi_alloc(sc, len))
-		return DMAHBA_SCSI_BUSY;
-	return dmahba_scsi_data_out(sc, len, DMAHBA_STEP_UNMAP);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_unmap_done(struct dmahba_scsi_cmd *sc)
-{
-	struct dmahba_lu *lu = sc->lu;
-	u32 bs = dmahba_scsi_bs(lu);
-	const u8 *b = sc->priv.buf;
-	u32 bddl = get_unaligned_be16(&b[2]);
-	u32 i, nd, cnt;
-	u64 lba, total = 0;
-
-	if (8 + bddl > sc->xfer.len)
-		return dmahba_scsi_sense(sc, ILLEGAL_REQUEST,
-					 DMAHBA_ASC_PARAM_LIST_LEN, 0);
-	if (bddl % 16)
-		return dmahba_scsi_bad_param(sc, 2, 7);
-	nd = bddl / 16;
-	if (nd > DMAHBA_SCSI_MAX_UNMAP_DESC)
-		return dmahba_scsi_bad_param(sc, 2, 7);
-
-	/* check every descriptor before unmapping anything */
-	for (i = 0; i < nd; i++) {
-		lba = get_unaligned_be64(&b[8 + 16 * i]);
-		cnt = get_unaligned_be32(&b[8 + 16 * i + 8]);
-		if (!dmahba_scsi_in_range(lu, lba, cnt))
-			return dmahba_scsi_lba_range(sc);
-		total += cnt;
-		if (total > DMAHBA_SCSI_MAX_UNMAP_BLOCKS)
-			return dmahba_scsi_bad_param(sc, 8 + 16 * i + 8, 7);
-	}
-	for (i = 0; i < nd; i++) {
-		lba = get_unaligned_be64(&b[8 + 16 * i]);
-		cnt = get_unaligned_be32(&b[8 + 16 * i + 8]);
-		dmahba_store_zero(lu->store, lba * bs, (u64)cnt * bs);
-	}
 	return dmahba_scsi_good(sc);
 }
 
@@ -573,9 +255,9 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	{ REQUEST_SENSE, 0, DMAHBA_OP_NO_UA, 6,
 	  { REQUEST_SENSE, 0x01, 0, 0, 0xff, CTL }, dmahba_spc_request_sense },
 	{ READ_6, 0, DMAHBA_OP_MEDIUM, 6,
-	  { READ_6, 0x1f, 0xff, 0xff, 0xff, CTL }, dmahba_scsi_rw },
+	  { READ_6, 0x1f, 0xff, 0xff, 0xff, CTL }, dmahba_sbc_rw },
 	{ WRITE_6, 0, DMAHBA_OP_MEDIUM, 6,
-	  { WRITE_6, 0x1f, 0xff, 0xff, 0xff, CTL }, dmahba_scsi_rw },
+	  { WRITE_6, 0x1f, 0xff, 0xff, 0xff, CTL }, dmahba_sbc_rw },
 	{ INQUIRY, 0, DMAHBA_OP_NO_UA, 6,
 	  { INQUIRY, 0x01, 0xff, 0xff, 0xff, CTL }, dmahba_spc_inquiry },
 	{ MODE_SELECT, 0, 0, 6,
@@ -583,7 +265,7 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	{ MODE_SENSE, 0, 0, 6,
 	  { MODE_SENSE, 0x08, 0xff, 0xff, 0xff, CTL }, dmahba_spc_mode_sense },
 	{ START_STOP, 0, 0, 6,
-	  { START_STOP, 0x01, 0, 0x0f, 0xf7, CTL }, dmahba_scsi_start_stop },
+	  { START_STOP, 0x01, 0, 0x0f, 0xf7, CTL }, dmahba_sbc_start_stop },
 	{ ALLOW_MEDIUM_REMOVAL, 0, 0, 6,
 	  { ALLOW_MEDIUM_REMOVAL, 0, 0, 0, 0x03, CTL }, dmahba_scsi_no_op },
 	{ READ_CAPACITY, 0, 0, 10,
@@ -591,24 +273,24 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	  dmahba_spc_read_cap10 },
 	{ READ_10, 0, DMAHBA_OP_MEDIUM, 10,
 	  { READ_10, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
-	  dmahba_scsi_rw },
+	  dmahba_sbc_rw },
 	{ WRITE_10, 0, DMAHBA_OP_MEDIUM, 10,
 	  { WRITE_10, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
-	  dmahba_scsi_rw },
+	  dmahba_sbc_rw },
 	{ WRITE_VERIFY, 0, DMAHBA_OP_MEDIUM, 10,
 	  { WRITE_VERIFY, 0x16, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
-	  dmahba_scsi_rw },
+	  dmahba_sbc_rw },
 	{ VERIFY, 0, DMAHBA_OP_MEDIUM, 10,
 	  { VERIFY, 0x16, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
-	  dmahba_scsi_verify },
+	  dmahba_sbc_verify },
 	{ SYNCHRONIZE_CACHE, 0, DMAHBA_OP_MEDIUM, 10,
 	  { SYNCHRONIZE_CACHE, 0x06, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff,
-	    CTL }, dmahba_scsi_sync_cache },
+	    CTL }, dmahba_sbc_sync_cache },
 	{ WRITE_SAME, 0, DMAHBA_OP_MEDIUM, 10,
 	  { WRITE_SAME, 0x08, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
-	  dmahba_scsi_write_same },
+	  dmahba_sbc_write_same },
 	{ UNMAP, 0, DMAHBA_OP_MEDIUM, 10,
-	  { UNMAP, 0, 0, 0, 0, 0, 0x3f, 0xff, 0xff, CTL }, dmahba_scsi_unmap },
+	  { UNMAP, 0, 0, 0, 0, 0, 0x3f, 0xff, 0xff, CTL }, dmahba_sbc_unmap },
 	{ MODE_SELECT_10, 0, 0, 10,
 	  { MODE_SELECT_10, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, CTL },
 	  dmahba_spc_mode_select },
@@ -617,26 +299,26 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	  dmahba_spc_mode_sense },
 	{ READ_16, 0, DMAHBA_OP_MEDIUM, 16,
 	  { READ_16, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	    0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_rw },
+	    0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_sbc_rw },
 	{ COMPARE_AND_WRITE, 0, DMAHBA_OP_MEDIUM, 16,
 	  { COMPARE_AND_WRITE, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	    0xff, 0, 0, 0, 0xff, 0x3f, CTL }, dmahba_scsi_caw },
+	    0xff, 0, 0, 0, 0xff, 0x3f, CTL }, dmahba_sbc_caw },
 	{ WRITE_16, 0, DMAHBA_OP_MEDIUM, 16,
 	  { WRITE_16, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_rw },
+	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_sbc_rw },
 	{ WRITE_VERIFY_16, 0, DMAHBA_OP_MEDIUM, 16,
 	  { WRITE_VERIFY_16, 0x16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	    0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_rw },
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_sbc_rw },
 	{ VERIFY_16, 0, DMAHBA_OP_MEDIUM, 16,
 	  { VERIFY_16, 0x16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_verify },
+	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_sbc_verify },
 	{ SYNCHRONIZE_CACHE_16, 0, DMAHBA_OP_MEDIUM, 16,
 	  { SYNCHRONIZE_CACHE_16, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, CTL },
-	  dmahba_scsi_sync_cache },
+	  dmahba_sbc_sync_cache },
 	{ WRITE_SAME_16, 0, DMAHBA_OP_MEDIUM, 16,
 	  { WRITE_SAME_16, 0x09, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_scsi_write_same },
+	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_sbc_write_same },
 	{ SERVICE_ACTION_IN_16, SAI_READ_CAPACITY_16, DMAHBA_OP_SA, 16,
 	  { SERVICE_ACTION_IN_16, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, CTL },
@@ -654,10 +336,10 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	    0xff, 0, CTL }, dmahba_spc_rsoc },
 	{ READ_12, 0, DMAHBA_OP_MEDIUM, 12,
 	  { READ_12, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f,
-	    CTL }, dmahba_scsi_rw },
+	    CTL }, dmahba_sbc_rw },
 	{ WRITE_12, 0, DMAHBA_OP_MEDIUM, 12,
 	  { WRITE_12, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	    0x3f, CTL }, dmahba_scsi_rw },
+	    0x3f, CTL }, dmahba_sbc_rw },
 };
 
 const unsigned int dmahba_scsi_nr_ops = ARRAY_SIZE(dmahba_scsi_ops);
@@ -773,15 +455,15 @@ enum dmahba_scsi_ret dmahba_scsi_xfer_done(struct dmahba_scsi_cmd *sc)
 	case DMAHBA_STEP_MODE_SELECT:
 		return dmahba_spc_mode_select_done(sc);
 	case DMAHBA_STEP_UNMAP:
-		return dmahba_scsi_unmap_done(sc);
+		return dmahba_sbc_unmap_done(sc);
 	case DMAHBA_STEP_CAW:
-		return dmahba_scsi_caw_done(sc);
+		return dmahba_sbc_caw_done(sc);
 	case DMAHBA_STEP_WS_DATA:
 	case DMAHBA_STEP_WS_WRITE:
-		return dmahba_scsi_write_same_done(sc);
+		return dmahba_sbc_write_same_done(sc);
 	case DMAHBA_STEP_VERIFY:
 	case DMAHBA_STEP_VERIFY_ONE:
-		return dmahba_scsi_verify_done(sc);
+		return dmahba_sbc_verify_done(sc);
 	}
 	WARN_ON_ONCE(1);
 	return dmahba_scsi_sense(sc, HARDWARE_ERROR, 0x44, 0);	/* internal */

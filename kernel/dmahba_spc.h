@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dmahba_spc.h - internals of the SCSI target emulation, shared by its two
- * files: dmahba_scsi.c (dispatch, sense data, the data-phase state machine
- * and the block commands of SBC) and dmahba_spc.c (the primary commands of
- * SPC: INQUIRY and its VPD pages, REQUEST SENSE, REPORT LUNS, MODE SENSE
- * and MODE SELECT). Nothing else includes it: the HBA sees dmahba_scsi.h.
+ * dmahba_spc.h - internals of the SCSI target emulation, shared by its three
+ * files: dmahba_scsi.c (dispatch, sense data, the data-phase state machine),
+ * dmahba_sbc.c (the block commands of SBC) and dmahba_spc.c (the primary
+ * commands of SPC: INQUIRY and its VPD pages, REQUEST SENSE, REPORT LUNS,
+ * MODE SENSE and MODE SELECT; READ CAPACITY, GET LBA STATUS). Nothing else
+ * includes it: the HBA sees dmahba_scsi.h.
  */
 #ifndef DMAHBA_SPC_H
 #define DMAHBA_SPC_H
@@ -115,6 +116,11 @@ struct dmahba_scsi_op {
 	enum dmahba_scsi_ret (*fn)(struct dmahba_scsi_cmd *sc);
 };
 
+static inline u32 dmahba_scsi_bs(const struct dmahba_lu *lu)
+{
+	return lu->p.block_size;
+}
+
 extern const struct dmahba_scsi_op dmahba_scsi_ops[];
 extern const unsigned int dmahba_scsi_nr_ops;
 
@@ -125,12 +131,30 @@ enum dmahba_scsi_ret dmahba_scsi_bad_cdb(struct dmahba_scsi_cmd *sc,
 					 u16 byte, u8 bit);
 enum dmahba_scsi_ret dmahba_scsi_bad_param(struct dmahba_scsi_cmd *sc,
 					   u16 byte, u8 bit);
+enum dmahba_scsi_ret dmahba_scsi_miscompare(struct dmahba_scsi_cmd *sc,
+					    u64 offset);
 enum dmahba_scsi_ret dmahba_scsi_good(struct dmahba_scsi_cmd *sc);
 void *dmahba_scsi_alloc(struct dmahba_scsi_cmd *sc, u32 len);
 enum dmahba_scsi_ret dmahba_scsi_data_in(struct dmahba_scsi_cmd *sc,
 					 u32 resp_len, u32 alloc_len);
 enum dmahba_scsi_ret dmahba_scsi_data_out(struct dmahba_scsi_cmd *sc,
 					  u32 len, enum dmahba_scsi_step step);
+enum dmahba_scsi_ret dmahba_scsi_phase(struct dmahba_scsi_cmd *sc,
+				       enum dmahba_xfer_kind kind,
+				       u32 buf_off, u32 len, u64 pos,
+				       enum dmahba_scsi_step step);
+
+enum dmahba_scsi_ret dmahba_sbc_start_stop(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_rw(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_verify(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_verify_done(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_sync_cache(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_write_same(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_write_same_done(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_caw(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_caw_done(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_unmap(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_sbc_unmap_done(struct dmahba_scsi_cmd *sc);
 
 enum dmahba_scsi_ret dmahba_spc_inquiry(struct dmahba_scsi_cmd *sc);
 enum dmahba_scsi_ret dmahba_spc_request_sense(struct dmahba_scsi_cmd *sc);
