@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmahba_port_dma.c - the port layer's DMA services: IoMapTransfer turns a
+ * window into descriptors on the context's channel, the channel's callback
+ * is the HBA's interrupt, FlushDma ends or cancels the window.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dmaengine.h>
+#include <linux/scatterlist.h>
+#include <linux/spinlock.h>
+#include <scsi/scsi_cmnd.h>
+
+#include "dmahba_port_priv.h"
+#include "dmahba_trace.h"
+
+/* a walk along the request's mapped scatterlist */
+struct dmahba_port_cursor {
+	struct scatterlist *sg;
+	unsigned int nsg;	/* entries left, the current one included */
+	dma_addr_t addr;
+	u32 left;		/* bytes left in the current entry */
+};
+
+/**
+ * dmahba_port_cancel_window() - cancel the window in flight
+ * @q: the DMA context, with a window mapped
+ *
+ * Terminates the channel without waiting; the context maps no window and
+ * returns no command until the channel has been synchronized.
+ *
+ * Context: @q->lock held, interrupts off.
+ */
+void dmahba_port_cancel_window(struct dmahba_port_queue *q)
+{
+	struct dmahba_port_window *w = &q->win;
+
+	lockdep_assert_held(&q->lock);
+	dmaengine_terminate_async(q->chan);
+	q->sync_needed = true;
+	w->mapped = false;
+	w->start_latched = false;
+	q->stats.cancels++;
+	trace_flush_dma(w->req->tag, w->offset, w->length, false,
+			w->dma_done ? w->residue : w->length);
+}
+
+static void dmahba_port_dma_done(void *param, const struct dmaengine_result *res)
+{
+	struct dmahba_port_queue *q = param;
+	struct dmahba_port_window *w = &q->win;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	/* a late callback of a cancelled window finds it unmapped */
+	if (w->mapped && !w->dma_done) {
+		w->dma_done = true;
+		w->result = res ? res->result : DMA_TRANS_NOERROR;
+		w->residue = res ? res->residue : 0;
+		dmahba_port_run(q);
+	}
+	dmahba_port_unlock(q, flags);
+}
+
+/* Move to the next entry if the current one is used up. */
+static bool dmahba_port_cursor_fill(struct dmahba_port_cursor *c)
+{
+	if (c->left)
+		return true;
+	if (c->nsg <= 1)
+		return false;
+	c->nsg--;
+	c->sg = sg_next(c->sg);
+	c->addr = sg_dma_address(c->sg);
+	c->left = sg_dma_len(c->sg);
+	return true;
+}
+
+/*
+ * The pieces of the buffer the next @len bytes lie in, into q->sg; the
+ * cursor moves past them. False (cursor unmoved) if they are more than
+ * DMAHBA_PORT_SG_MAX or the buffer ends first.
+ */
+static bool dmahba_port_gather(struct dmahba_port_queue *q,
+			       struct dmahba_port_cursor *c, u32 len,
+			       unsigned int *k)
+{
+	struct dmahba_port_cursor save = *c;
+	unsigned int i = 0;
+	u32 n;
+
+	while (len) {
+		if (i == DMAHBA_PORT_SG_MAX || !dmahba_port_cursor_fill(c)) {
+			*c = save;
+			return false;
+		}
+		n = min(c->left, len);
+		sg_dma_address(&q->sg[i]) = c->addr;
+		sg_dma_len(&q->sg[i]) = n;
+		i++;
+		c->addr += n;
+		c->left -= n;
+		len -= n;
+	}
+	*k = i;
+	return true;
+}
+
+/* Submit @tx; the window's last descriptor carries the callback. */
+static int dmahba_port_submit(struct dmahba_port_queue *q,
+			      struct dma_async_tx_descriptor *tx, bool last)
+{
+	if (!tx)
+		return -EIO;
+	if (last) {
+		tx->callback_result = dmahba_port_dma_done;
+		tx->callback_param = q;
+	}
+	return dma_submit_error(dmaengine_submit(tx)) ? -EIO : 0;
+}
+
+static int dmahba_port_submit_memcpy(struct dmahba_port_queue *q,
+				     dma_addr_t dst, dma_addr_t src, u32 len,
+				     bool last)
+{
+	return dmahba_port_submit(q, dmaengine_prep_dma_memcpy(q->chan, dst, src, len,
+							       DMA_CTRL_ACK |
+							       (last ? DMA_PREP_INTERRUPT : 0)),
+				  last);
+}
+
+/* One descriptor between q->sg[0..@k) and the HBA segment at @hba_addr. */
+static int dmahba_port_submit_slave(struct dmahba_port_queue *q,
+				    dma_addr_t hba_addr, unsigned int k,
+				    bool to_hba, bool last)
+{
+	struct dma_slave_config cfg = { };
+
+	if (to_hba) {
+		cfg.dst_addr = hba_addr;
+		cfg.dst_addr_width = DMA_SLAVE_BUSWIDTH_1_BYTE;
+	} else {
+		cfg.src_addr = hba_addr;
+		cfg.src_addr_width = DMA_SLAVE_BUSWIDTH_1_BYTE;
+	}
+	if (dmaengine_slave_config(q->chan, &cfg))
+		return -EIO;
+	return dmahba_port_submit(q, dmaengine_prep_slave_sg(q->chan, q->sg, k,
+							     to_hba ? DMA_MEM_TO_DEV :
+								      DMA_DEV_TO_MEM,
+							     DMA_CTRL_ACK |
+							     (last ? DMA_PREP_INTERRUPT : 0)),
+				  last);
+}
+
+/**
+ * dmahba_port_io_map_transfer() - ScsiPortIoMapTransfer: program the channel
+ * @hw: the miniport's device extension (the DMA context)
+ * @req: the request whose buffer the window is part of
+ * @offset: offset of the window in the request's data buffer
+ * @length: bytes in the window
+ * @hba: the HBA side of the window (its data port), @length bytes in all
+ * @nhba: entries in @hba
+ *
+ * Maps the request's buffer for the DMA controller (once per request),
+ * prepares and submits the descriptors that move the window between the
+ * buffer and @hba in the request's data direction, and starts the channel.
+ * DmaStarted follows once the miniport's callback has returned. Unlike
+ * ScsiPort's, this can fail: the miniport then completes the request with
+ * an error.
+ *
+ * Context: inside a miniport callback (queue lock held, atomic).
+ * Return: 0; -EBUSY if a window is already in flight on this context;
+ * -EINVAL for a window outside the buffer; -ENOMEM if the buffer cannot be
+ * mapped; -EIO if the channel refused the descriptors.
+ */
+int dmahba_port_io_map_transfer(void *hw, struct dmahba_port_req *req,
+				u32 offset, u32 length,
+				const struct dmahba_seg *hba, unsigned int nhba)
+{
+	struct dmahba_port_queue *q = hw_to_queue(hw);
+	struct dmahba_port_window *w = &q->win;
+	struct scsi_cmnd *scmd = req->scmd;
+	bool to_hba = scmd->sc_data_direction == DMA_TO_DEVICE;
+	struct dmahba_port_cursor c;
+	bool submitted = false;
+	u32 left = length, skip = offset, hba_left, n;
+	unsigned int h, k;
+	dma_addr_t hba_addr;
+	int nsg, err;
+
+	lockdep_assert_held(&q->lock);
+	if (WARN_ON_ONCE(w->mapped))
+		return -EBUSY;	/* one window per DMA context */
+	if (q->sync_needed)
+		return -EIO;	/* the channel is being reset */
+	if (!length || !nhba || offset > scsi_bufflen(scmd) ||
+	    length > scsi_bufflen(scmd) - offset)
+		return -EINVAL;
+	if (scmd->sc_data_direction != DMA_TO_DEVICE &&
+	    scmd->sc_data_direction != DMA_FROM_DEVICE)
+		return -EINVAL;
+
+	if (!req->nsg) {
+		nsg = scsi_dma_map(scmd);
+		if (nsg <= 0)
+			return -ENOMEM;
+		req->nsg = nsg;
+	}
+
+	/* find the mapped segment the window starts in */
+	c.sg = scsi_sglist(scmd);
+	c.nsg = req->nsg;
+	while (c.sg && skip >= sg_dma_len(c.sg)) {
+		skip -= sg_dma_len(c.sg);
+		c.sg = --c.nsg ? sg_next(c.sg) : NULL;
+	}
+	if (!c.sg)
+		return -EINVAL;
+	c.addr = sg_dma_address(c.sg) + skip;
+	c.left = sg_dma_len(c.sg) - skip;
+
+	/*
+	 * Per HBA segment: one slave_sg descriptor over the pieces of the
+	 * buffer it meets (the HBA segment is the device side, its address
+	 * increments), or one memcpy descriptor when it meets one piece or
+	 * the channel has no slave_sg; only the last descriptor interrupts.
+	 */
+	for (h = 0; left; h++) {
+		if (h == nhba)
+			goto refused;
+		hba_addr = hba[h].addr;
+		hba_left = min(hba[h].len, left);
+		left -= hba_left;
+		if (q->slave && dmahba_port_gather(q, &c, hba_left, &k)) {
+			dma_addr_t mem = sg_dma_address(&q->sg[0]);
+
+			if (k == 1)
+				err = dmahba_port_submit_memcpy(q, to_hba ? hba_addr : mem,
+								to_hba ? mem : hba_addr,
+								hba_left, !left);
+			else
+				err = dmahba_port_submit_slave(q, hba_addr, k,
+							       to_hba, !left);
+			if (err)
+				goto refused;
+			submitted = true;
+			continue;
+		}
+		while (hba_left) {
+			if (!dmahba_port_cursor_fill(&c))
+				goto refused;
+			n = min(c.left, hba_left);
+			if (dmahba_port_submit_memcpy(q, to_hba ? hba_addr : c.addr,
+						      to_hba ? c.addr : hba_addr,
+						      n, !left && n == hba_left))
+				goto refused;
+			submitted = true;
+			hba_left -= n;
+			hba_addr += n;
+			c.addr += n;
+			c.left -= n;
+		}
+	}
+
+	*w = (struct dmahba_port_window) {
+		.req = req,
+		.offset = offset,
+		.length = length,
+		.mapped = true,
+		.start_latched = true,
+	};
+	q->stats.windows++;
+	q->stats.bytes += length;
+	trace_io_map_transfer(req->tag, offset, length);
+	dma_async_issue_pending(q->chan);
+	return 0;
+
+refused:
+	if (submitted) {
+		dmaengine_terminate_async(q->chan);
+		q->sync_needed = true;
+	}
+	q->stats.map_errors++;
+	return -EIO;
+}
+
+/**
+ * dmahba_port_flush_dma() - ScsiPortFlushDma: end or cancel the window
+ * @hw: the miniport's device extension (the DMA context)
+ *
+ * After the transfer: ends the window. Before it ended, or before
+ * DmaStarted armed the HBA (abort, reset, timeout): cancels it; DmaStarted
+ * is then never called for it, and the port returns no command and maps no window until
+ * the channel is synchronized. A transfer the channel failed also resets the
+ * channel. Without a window in flight, does nothing.
+ *
+ * Context: inside a miniport callback (queue lock held, atomic).
+ * Return: 0 if the window's data moved entirely (or there was no window),
+ * -EIO if the channel failed the transfer, -ECANCELED if it was cancelled.
+ */
+int dmahba_port_flush_dma(void *hw)
+{
+	struct dmahba_port_queue *q = hw_to_queue(hw);
+	struct dmahba_port_window *w = &q->win;
+
+	lockdep_assert_held(&q->lock);
+	if (!w->mapped)
+		return 0;
+	/* not ended, or ended before DmaStarted armed the HBA: a cancel */
+	if (!w->dma_done || !w->armed) {
+		dmahba_port_cancel_window(q);
+		return -ECANCELED;
+	}
+	w->mapped = false;
+	if (w->result != DMA_TRANS_NOERROR || w->residue) {
+		/* the channel halted on the failure: reset it */
+		q->stats.dma_errors++;
+		dmahba_port_cancel_window(q);
+		return -EIO;
+	}
+	trace_flush_dma(w->req->tag, w->offset, w->length, true, 0);
+	return 0;
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmahba_port_eh.c - the port layer's error handling: abort and reset, and
+ * the synchronization of a channel after a cancelled window, which is what
+ * lets a context start requests again.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/dmaengine.h>
+#include <linux/interrupt.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <scsi/scsi.h>
+#include <scsi/scsi_cmnd.h>
+#include <scsi/scsi_device.h>
+#include <scsi/scsi_eh.h>
+#include <scsi/scsi_host.h>
+
+#include "dmahba_port_priv.h"
+#include "dmahba_trace.h"
+
+/* After a cancel: wait for the channel, then resume the queue. */
+static void dmahba_port_sync(struct dmahba_port_queue *q)
+{
+	unsigned long flags;
+
+	dmaengine_synchronize(q->chan);
+	local_bh_disable();	/* as in dmahba_port_queuecommand() */
+	spin_lock_irqsave(&q->lock, flags);
+	q->sync_needed = false;
+	dmahba_port_run(q);
+	dmahba_port_unlock(q, flags);
+	local_bh_enable();
+}
+
+/**
+ * dmahba_port_sync_work() - synchronize a channel cancelled in atomic context
+ * @work: the context's sync_work
+ *
+ * Context: process context (system_highpri_wq), may sleep.
+ */
+void dmahba_port_sync_work(struct work_struct *work)
+{
+	struct dmahba_port_queue *q = container_of(work, struct dmahba_port_queue,
+						   sync_work);
+	bool needed;
+
+	spin_lock_irq(&q->lock);
+	needed = q->sync_needed;
+	spin_unlock_irq(&q->lock);
+	if (needed)
+		dmahba_port_sync(q);
+}
+
+/* Wait until a request being returned by another context is back. */
+static void dmahba_port_wait_returned(struct dmahba_port_req *req)
+{
+	/* pairs with smp_store_release() in dmahba_port_return() */
+	while ((smp_load_acquire(&req->flags) & DMAHBA_PORT_REQ_STATE) ==
+	       DMAHBA_PORT_REQ_DONE)
+		usleep_range(100, 200);
+}
+
+/**
+ * dmahba_port_eh_abort() - the host's eh_abort_handler
+ * @scmd: the command to abort
+ *
+ * A command still waiting for StartIo is simply dropped. An active one is
+ * given to the miniport's ->abort(), which cancels its window (FlushDma)
+ * whatever stage it is in and completes it; the channel is synchronized
+ * before this returns, so nothing touches the command's memory afterwards.
+ *
+ * Context: process context (SCSI error handler), may sleep.
+ * Return: SUCCESS: the command is no longer with the host.
+ */
+int dmahba_port_eh_abort(struct scsi_cmnd *scmd)
+{
+	struct dmahba_port *port = shost_to_port(scmd->device->host);
+	struct dmahba_port_req *req = scsi_cmd_priv(scmd);
+	struct dmahba_port_queue *q = req_to_queue(port, req);
+	unsigned long flags;
+	bool sync;
+
+	spin_lock_irqsave(&q->lock, flags);
+	switch (req_state(req)) {
+	case DMAHBA_PORT_REQ_PENDING:
+		list_del_init(&req->node);
+		req_set_state(req, DMAHBA_PORT_REQ_RETURNED);
+		break;
+	case DMAHBA_PORT_REQ_ACTIVE:
+		req->flags |= DMAHBA_PORT_REQ_EH;
+		q->stats.aborts++;
+		if (!port->mp->abort(q->hw, req)) {
+			/* the miniport lost it: take it back all the same */
+			dmahba_port_flush_dma(q->hw);
+			req->scmd->result = DID_ABORT << 16;
+			dmahba_port_notification(q->hw,
+						 DMAHBA_NOTIFY_REQUEST_COMPLETE,
+						 req);
+			q->ready = true;
+		}
+		break;
+	case DMAHBA_PORT_REQ_DONE:
+		req->flags |= DMAHBA_PORT_REQ_EH;
+		break;
+	default:
+		break;
+	}
+	sync = q->sync_needed;
+	if (!sync)
+		dmahba_port_run(q);
+	dmahba_port_unlock(q, flags);
+	if (sync)
+		dmahba_port_sync(q);
+	dmahba_port_wait_returned(req);
+	return SUCCESS;
+}
+
+/**
+ * dmahba_port_eh_reset() - device, target, bus and host reset
+ * @shost: the host
+ * @lun: the LUN to reset, or U64_MAX for every LUN
+ *
+ * On every DMA context: the miniport's ->reset_bus() cancels its window and
+ * completes its active requests of @lun with a reset status; the port
+ * completes those still waiting for StartIo with DID_RESET. Commands the
+ * error handler owns are not returned to the midlayer twice.
+ *
+ * Context: process context (SCSI error handler or reset ioctl), may sleep.
+ * Return: SUCCESS.
+ */
+int dmahba_port_eh_reset(struct Scsi_Host *shost, u64 lun)
+{
+	struct dmahba_port *port = shost_to_port(shost);
+	struct dmahba_port_req *req, *tmp;
+	struct dmahba_port_queue *q;
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < port->nr_queues; i++) {
+		q = port->queues[i];
+		spin_lock_irqsave(&q->lock, flags);
+		port->mp->reset_bus(q->hw, lun);
+		list_for_each_entry_safe(req, tmp, &q->pending, node) {
+			if (lun != U64_MAX && req->scmd->device->lun != lun)
+				continue;
+			req->scmd->result = DID_RESET << 16;
+			trace_notification(req->tag, DMAHBA_NOTIFY_REQUEST_COMPLETE,
+					   req->scmd->result);
+			list_move_tail(&req->node, &q->done);
+			req_set_state(req, DMAHBA_PORT_REQ_DONE);
+		}
+		dmahba_port_unlock(q, flags);
+		flush_work(&q->sync_work);
+		dmahba_port_sync(q);
+	}
+	return SUCCESS;
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dmahba_port_priv.h - what the files of the port layer share: the DMA
+ * context, the window, the port, and the functions one file calls in another.
+ * Private to the port layer: a miniport sees dmahba_port.h only.
+ *
+ * dmahba_port.c:         requests, StartIo, notifications, queuecommand, setup
+ * dmahba_port_dma.c:     IoMapTransfer, the channel's callback, FlushDma
+ * dmahba_port_handoff.c: which CPU starts a context's requests
+ * dmahba_port_eh.c:      abort, reset and channel synchronization
+ */
+#ifndef DMAHBA_PORT_PRIV_H
+#define DMAHBA_PORT_PRIV_H
+
+#include <linux/blk-mq.h>
+#include <linux/dmaengine.h>
+#include <linux/interrupt.h>
+#include <linux/scatterlist.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <scsi/scsi_host.h>
+
+#include "dmahba_port.h"
+
+/* Where a request is; kept in dmahba_port_req.flags */
+enum dmahba_port_req_state {
+	DMAHBA_PORT_REQ_PENDING = 1,	/* on ->pending, waiting for StartIo */
+	DMAHBA_PORT_REQ_ACTIVE,		/* on ->active, owned by the miniport */
+	DMAHBA_PORT_REQ_DONE,		/* on ->done or being returned */
+	DMAHBA_PORT_REQ_RETURNED,	/* back with the midlayer */
+};
+
+/* flags bit: the error handler owns the command, scsi_done() must not run */
+#define DMAHBA_PORT_REQ_EH	BIT(8)
+/* flags bit: the miniport got the request (StartIo), so it releases it */
+#define DMAHBA_PORT_REQ_STARTED	BIT(9)
+#define DMAHBA_PORT_REQ_STATE	0xff
+
+/* memory-side pieces one slave_sg descriptor of a window may take */
+#define DMAHBA_PORT_SG_MAX	64
+
+/*
+ * DMAHBA_PORT_HANDOFF_AUTO measures how long each DMAHBA_PORT_EPOCH requests
+ * take to arrive, on the CPU it is using; now and then it tries the other
+ * way for an epoch and keeps it if that was clearly faster. After a change
+ * it tries the other way again after DMAHBA_PORT_PROBE_MIN epochs, then
+ * after twice as many each time the try loses, up to a limit per side: a
+ * lost try of the other CPU costs a submitter that waits for each request
+ * about four epochs' worth of time, so that is rarely done; a lost try of
+ * the submitting CPU costs little (the requests queued meanwhile still run
+ * on the other one), and it is what brings a context back when its
+ * submitter stops queueing requests ahead. None of this while another
+ * queue of the port has a submitter of its own (dmahba_port_others_busy()).
+ */
+#define DMAHBA_PORT_EPOCH		32
+#define DMAHBA_PORT_PROBE_MIN		4
+#define DMAHBA_PORT_PROBE_LOCAL		256	/* on the submitting CPU */
+#define DMAHBA_PORT_PROBE_REMOTE	32	/* on the other one */
+#define DMAHBA_PORT_BUSY_MS		20
+
+/**
+ * struct dmahba_port_window - the one window in flight on a DMA context
+ * @req: the request it belongs to
+ * @offset: offset in the request's data buffer
+ * @length: bytes
+ * @mapped: descriptors submitted and not yet flushed
+ * @start_latched: DmaStarted is owed to the miniport
+ * @start_held: that DmaStarted is held back by the test knob (start_work)
+ * @armed: DmaStarted ran: the HBA may interrupt
+ * @dma_done: the channel's callback arrived with @result and @residue
+ * @result: the transfer's dmaengine result
+ * @residue: bytes not transferred, as the channel reported them
+ */
+struct dmahba_port_window {
+	struct dmahba_port_req *req;
+	u32 offset;
+	u32 length;
+	bool mapped;
+	bool start_latched;
+	bool start_held;
+	bool armed;
+	bool dma_done;
+	enum dmaengine_tx_result result;
+	u32 residue;
+};
+
+/**
+ * struct dmahba_port_queue - one DMA context
+ * @lock: protects every field below and serializes the miniport's callbacks
+ *	for this context (the ScsiPort "interrupt spin lock")
+ * @port: the port it belongs to
+ * @chan: its channel
+ * @index: its number, also the blk-mq hardware queue it serves
+ * @pending: requests waiting for StartIo
+ * @active: requests the miniport owns
+ * @done: completed requests waiting to be returned to the midlayer
+ * @ready: NextRequest latched: StartIo may be called
+ * @sync_needed: the channel was terminated; synchronize before reuse
+ * @win: the window in flight
+ * @slave: the channel can do slave_sg: one descriptor per HBA segment
+ * @sg: memory side of the slave_sg descriptor being prepared
+ * @sync_work: synchronizes the channel when a cancel happened in atomic context
+ * @start_work: delivers a DmaStarted held back by dmahba_port_hold_dma_started()
+ * @remote: requests are started on another CPU (enum dmahba_port_handoff)
+ * @kicked: @run_tasklet is due on that CPU and has not yet begun
+ * @probing: DMAHBA_PORT_HANDOFF_AUTO is trying the other way this epoch
+ * @epoch_n: requests queued in the current epoch
+ * @epochs: epochs since the last probe
+ * @probe_every: epochs between probes: [0] while local, [1] while @remote
+ * @epoch_start: when the current epoch began (ktime_get_ns())
+ * @epoch_ns: how long the last epoch took: [0] local, [1] remote
+ * @last_arrival: jiffies of the last request queued (read without the lock
+ *	by the port's other queues)
+ * @kick_csd: the IPI that schedules @run_tasklet on the other CPU
+ * @run_tasklet: starts the pending requests there (softirq context)
+ * @stats: counters shown in debugfs
+ * @hw: the miniport's device extension for this context
+ */
+struct dmahba_port_queue {
+	spinlock_t lock; /* protects the queue, serializes miniport callbacks */
+	struct dmahba_port *port;
+	struct dma_chan *chan;
+	unsigned int index;
+	struct list_head pending;
+	struct list_head active;
+	struct list_head done;
+	bool ready;
+	bool sync_needed;
+	struct dmahba_port_window win;
+	bool slave;
+	struct scatterlist sg[DMAHBA_PORT_SG_MAX];
+	struct work_struct sync_work;
+	struct delayed_work start_work;
+	bool remote;
+	bool kicked;
+	bool probing;
+	unsigned int epoch_n;
+	unsigned int epochs;
+	unsigned int probe_every[2];
+	u64 epoch_start;
+	u64 epoch_ns[2];
+	unsigned long last_arrival;
+	call_single_data_t kick_csd;
+	struct tasklet_struct run_tasklet;
+	struct dmahba_port_stats stats;
+	u64 hw[];
+};
+
+/**
+ * struct dmahba_port - the port of one SCSI host
+ * @shost: the host
+ * @mp: the miniport
+ * @dma_dev: the DMA controller's device, against which buffers are mapped
+ * @hold_ms: test knob: hold back the DmaStarted of the next window mapped
+ *	by this many milliseconds (one-shot; 0 = off)
+ * @handoff: enum dmahba_port_handoff: where requests are started
+ * @nr_queues: number of DMA contexts
+ * @queues: the DMA contexts
+ */
+struct dmahba_port {
+	struct Scsi_Host *shost;
+	const struct dmahba_port_miniport *mp;
+	struct device *dma_dev;
+	unsigned int hold_ms;
+	unsigned int handoff;
+	unsigned int nr_queues;
+	struct dmahba_port_queue *queues[];
+};
+
+static inline struct dmahba_port_queue *hw_to_queue(void *hw)
+{
+	return container_of(hw, struct dmahba_port_queue, hw[0]);
+}
+
+static inline struct dmahba_port *shost_to_port(struct Scsi_Host *shost)
+{
+	return *(struct dmahba_port **)shost_priv(shost);
+}
+
+static inline struct dmahba_port_queue *req_to_queue(struct dmahba_port *port,
+						     struct dmahba_port_req *req)
+{
+	return port->queues[blk_mq_unique_tag_to_hwq(req->tag) % port->nr_queues];
+}
+
+static inline void req_set_state(struct dmahba_port_req *req,
+				 enum dmahba_port_req_state state)
+{
+	req->flags = (req->flags & ~DMAHBA_PORT_REQ_STATE) | state;
+}
+
+static inline enum dmahba_port_req_state req_state(struct dmahba_port_req *req)
+{
+	return req->flags & DMAHBA_PORT_REQ_STATE;
+}
+
+/* dmahba_port.c */
+void dmahba_port_unlock(struct dmahba_port_queue *q, unsigned long flags)
+	__releases(&q->lock);
+void dmahba_port_run(struct dmahba_port_queue *q);
+
+/* dmahba_port_dma.c */
+void dmahba_port_cancel_window(struct dmahba_port_queue *q);
+
+/* dmahba_port_handoff.c */
+void dmahba_port_run_tasklet(struct tasklet_struct *t);
+void dmahba_port_kick_ipi(void *info);
+void dmahba_port_kick(struct dmahba_port_queue *q);
+bool dmahba_port_handing_off(struct dmahba_port_queue *q, bool *kick);
+
+/* dmahba_port_eh.c */
+void dmahba_port_sync_work(struct work_struct *work);
+
+#endif /* DMAHBA_PORT_PRIV_H */
