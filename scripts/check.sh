@@ -26,6 +26,9 @@ labels=("$@")
 
 failures=()
 summary=()
+# "TITLE|FILE" of failures whose log is shown again after the summary, so
+# that the end of the output says why
+details=()
 fail() { failures+=("$*"); echo "check: FAIL: $*"; }
 step() { echo; echo "=== $* ==="; }
 
@@ -167,6 +170,7 @@ for label in "${labels[@]}"; do
 	subok=$(grep -cE '^# ok [0-9]+ ' "$out/tap.txt")
 	subnok=$(grep -cE '^# not ok [0-9]+ ' "$out/tap.txt")
 	if [ "$rc" != 0 ]; then
+		details+=("$label: the VM run (exit $rc)|$out/kernel.log")
 		fail "$label: the VM run did not finish (exit $rc)"
 	fi
 	[ "$failed" -gt 0 ] && fail "$label: $failed test(s) not ok"
@@ -184,7 +188,8 @@ for label in "${labels[@]}"; do
 		echo "ok: dkms on $label"
 		dkms="dkms ok"
 	else
-		tail -20 "$out/dkms.log"
+		cat "$out/dkms.log"
+		details+=("$label: dkms|$out/dkms.log")
 		fail "$label: dkms"
 		dkms="dkms FAILED"
 	fi
@@ -194,6 +199,10 @@ done
 echo
 echo "=== summary ==="
 for s in "${summary[@]}"; do echo "$s"; done
+for d in "${details[@]}"; do
+	echo "--- why it failed: ${d%%|*} (the end of ${d#*|})"
+	tail -n 25 "${d#*|}"
+done
 if [ ${#failures[@]} -gt 0 ]; then
 	printf 'check: failed: %s\n' "${failures[@]}"
 fi

@@ -6,11 +6,15 @@
 # boot that kernel with the installed modules in its module tree and load
 # them with modprobe: dmahba's soft dependency must bring softdma first.
 #
+# On a failure it prints what the guest said, which step failed and the end of
+# the guest's kernel log; a kernel warning in that log is a failure too.
+#
 # Usage: scripts/dkms-check.sh [LABEL...]   (default: 6.1 6.12 7.2)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 labels=("$@")
 [ ${#labels[@]} -gt 0 ] || labels=(6.1 6.12 7.2)
+bad_re='BUG:|WARNING:|Oops|lockdep|KASAN|UBSAN|Kernel panic|sleeping function called from invalid context'
 rc=0
 for label in "${labels[@]}"; do
 	echo "=== dkms on $label ==="
@@ -19,19 +23,34 @@ for label in "${labels[@]}"; do
 		rc=1
 		continue
 	fi
-	echo "installed: $(ls "$kodir")"
+	echo "installed: $(cd "$kodir" && echo *)"
+	klog=$(mktemp)
+	# each step says its name before it runs: the last "step:" line of a
+	# failed run is the step that failed
 	# shellcheck disable=SC2016
-	if "$top/scripts/vm.sh" -k "$label" -t 300 -I -M "$kodir" -- '
+	"$top/scripts/vm.sh" -k "$label" -t 300 -I -M "$kodir" -l "$klog" -- '
 		set -e
+		echo "step: modprobe dmahba"
 		/usr/sbin/modprobe dmahba   # kmod: busybox runs its own applet first
+		echo "step: both modules listed"
 		lsmod | grep -E "^(softdma|dmahba) "
+		echo "step: a dmahba SCSI host"
 		grep -qx dmahba /sys/class/scsi_host/host*/proc_name
+		echo "step: modprobe -r dmahba softdma"
 		/usr/sbin/modprobe -r dmahba softdma
-		echo "modprobe dmahba: softdma loaded first, host up, both removed"'; then
+		echo "modprobe dmahba: softdma loaded first, host up, both removed"'
+	vrc=$?
+	bad=$(grep -E "$bad_re" "$klog")
+	if [ "$vrc" = 0 ] && [ -z "$bad" ]; then
 		echo "dkms-check: $label: ok"
 	else
+		[ "$vrc" = 0 ] || echo "dkms-check: $label: the guest run failed (exit $vrc: 124 timeout, 125 guest died, else the failed step's status)"
+		[ -z "$bad" ] || { echo "dkms-check: $label: the guest's kernel log has warnings:"; echo "$bad" | head -20; }
+		echo "--- the guest's kernel log, last 40 lines"
+		tail -n 40 "$klog"
 		echo "dkms-check: $label: modprobe of the dkms-installed modules FAILED"
 		rc=1
 	fi
+	rm -f "$klog"
 done
 exit $rc
