@@ -200,8 +200,10 @@ echo
 echo "=== summary ==="
 for s in "${summary[@]}"; do echo "$s"; done
 for d in "${details[@]}"; do
-	echo "--- why it failed: ${d%%|*} (the end of ${d#*|})"
-	tail -n 25 "${d#*|}"
+	echo "--- why it failed: ${d%%|*} (from ${d#*|})"
+	# the steps and verdicts, then the end (a guest's kernel log)
+	grep -E '^(step:|dkms-check:|vm:|kernels.sh:)' "${d#*|}" | tail -n 8
+	tail -n 20 "${d#*|}"
 done
 if [ ${#failures[@]} -gt 0 ]; then
 	printf 'check: failed: %s\n' "${failures[@]}"
