@@ -173,7 +173,11 @@ for label in "${labels[@]}"; do
 		details+=("$label: the VM run (exit $rc)|$out/kernel.log")
 		fail "$label: the VM run did not finish (exit $rc)"
 	fi
-	[ "$failed" -gt 0 ] && fail "$label: $failed test(s) not ok"
+	if [ "$failed" -gt 0 ]; then
+		grep -E '^(# )?not ok ' "$out/tap.txt" > "$out/not-ok.txt"
+		details+=("$label: tests not ok|$out/not-ok.txt")
+		fail "$label: $failed test(s) not ok"
+	fi
 	expected=$(wc -l < "$ksft/kselftest-list.txt")
 	if [ $((passed + skipped + failed)) -lt "$expected" ]; then
 		fail "$label: only $((passed + skipped + failed)) of $expected tests reported"
@@ -181,6 +185,8 @@ for label in "${labels[@]}"; do
 	bad=$(grep -E 'BUG:|WARNING:|Oops|lockdep|KASAN|UBSAN|sleeping function called from invalid context|possible recursive locking|possible circular locking|kmemleak' "$out/kernel.log")
 	if [ -n "$bad" ]; then
 		echo "$bad" | head -40
+		echo "$bad" | head -40 > "$out/warnings.txt"
+		details+=("$label: kernel log warnings|$out/warnings.txt")
 		fail "$label: kernel log has warnings ($out/kernel.log)"
 	fi
 	step "kernel $label: dkms add, build, install, modprobe"
