@@ -209,7 +209,12 @@ END {
 			if (lo == "" || x < lo) lo = x
 			if (hi == "" || x > hi) hi = x
 		}
-		printf "| %s | %.2f | %.2f | %s | %s |\n", d[j], rs, rn, (rs >= 1.0 ? "met" : "not met"), (pr == "" ? "-" : sprintf("%.2f (%.2f-%.2f)", median(pr), lo, hi))
+		# met: both the ratio of the medians and the median of the
+		# ratios of the repetitions reach 1.0 (either alone can be one lucky
+		# repetition)
+		mp = (pr == "" ? rs : median(pr))
+		verdict = (rs >= 1.0 && mp >= 1.0) ? "met" : (rs >= 1.0 ? "not met (per repetition)" : "not met")
+		printf "| %s | %.2f | %.2f | %s | %s |\n", d[j], rs, rn, verdict, (pr == "" ? "-" : sprintf("%.2f (%.2f-%.2f)", mp, lo, hi))
 	}
 	for (k in err) print "\nErrors:" err[k]
 }' "$out/console.log" > "$table"
