@@ -16,7 +16,8 @@
 # BENCH_JOBS (job names, see job_args), BENCH_DEVS, BENCH_TRACE (0/1),
 # BENCH_COUNTERS (0/1), BENCH_PERF (0/1), BENCH_TRACE_RUNTIME (s),
 # BENCH_FIO_ARGS (more fio options for every run, e.g. --cpus_allowed=0),
-# BENCH_DMAHBA_ARGS (more dmahba module parameters, e.g. handoff=0).
+# BENCH_DMAHBA_ARGS (more dmahba module parameters, e.g. handoff=0),
+# BENCH_HOSTPROF (0/1), BENCH_HOSTPROF_REPS, BENCH_HOSTPROF_JOB.
 set -u
 export HOME=/tmp PAGER=cat
 
@@ -29,6 +30,9 @@ DEVS=${BENCH_DEVS:-null_blk scsi_debug dmahba}
 TRACE=${BENCH_TRACE:-1}
 COUNTERS=${BENCH_COUNTERS:-1}
 PERF=${BENCH_PERF:-0}
+HOSTPROF=${BENCH_HOSTPROF:-0}
+HOSTPROF_REPS=${BENCH_HOSTPROF_REPS:-3}
+HOSTPROF_JOB=${BENCH_HOSTPROF_JOB:-rr4k1}
 TRACE_RUNTIME=${BENCH_TRACE_RUNTIME:-3}
 FIO_ARGS=${BENCH_FIO_ARGS:-}
 NPROC=$(nproc)
@@ -331,6 +335,40 @@ if [ "$TRACE" = 1 ] && [ -d $T/events/block ]; then
 		done
 	done
 	echo 1408 > $T/buffer_size_kb
+fi
+
+# --- the host's profile of the emulator (apart from the measured runs) -------
+# bench.sh samples the QEMU process from the host (scripts/bench-hostprof.sh)
+# between the "bench-hostprof:" lines written here to the kernel log, with fio
+# in its steady state; the I/Os per second of that window come from the
+# disk's own counters (reads + writes completed).
+ios_of() { awk '{ print $1 + $5 }' "/sys/block/$1/stat"; }
+if [ "$HOSTPROF" = 1 ]; then
+	r=1
+	while [ $r -le "$HOSTPROF_REPS" ]; do
+		for dev in $DEVS; do
+			d=$(disk "$dev")
+			a=$(job_args "$HOSTPROF_JOB")
+			# shellcheck disable=SC2086
+			fio --name="$HOSTPROF_JOB" --filename="/dev/$d" $FIO_COMMON $a \
+				--time_based --runtime=$((TRACE_RUNTIME + 2)) >/tmp/fio.out 2>/tmp/fio.err &
+			fpid=$!
+			sleep 1
+			n0=$(ios_of "$d")
+			t0=$(cut -d' ' -f1 /proc/uptime)
+			echo "bench-hostprof: start $dev $r" > /dev/kmsg
+			sleep "$TRACE_RUNTIME"
+			echo "bench-hostprof: end $dev $r" > /dev/kmsg
+			n1=$(ios_of "$d")
+			t1=$(cut -d' ' -f1 /proc/uptime)
+			wait $fpid
+			echo "BENCH-HOSTPROF $dev $r $(awk -v a="$n0" -v b="$n1" -v s="$t0" -v e="$t1" \
+				'BEGIN { printf "%.0f", (e > s ? (b - a) / (e - s) : 0) }') $HOSTPROF_JOB $(terse < /tmp/fio.out)"
+			sleep 1
+		done
+		r=$((r + 1))
+	done
+	echo "bench-hostprof: done" > /dev/kmsg
 fi
 
 # --- perf (apart from the measured runs) -------------------------------------

@@ -30,6 +30,11 @@
 #   BENCH_COUNTERS 1 (default): context switches, softirqs, IPIs per I/O
 #   BENCH_PERF     1: carry perf (linux-perf) into the VM and profile
 #                  scsi_debug and dmahba in each of BENCH_JOBS (default 0)
+#   BENCH_HOSTPROF 1: sample the QEMU process from the host (perf) during
+#                  separate runs of BENCH_HOSTPROF_JOB (default rr4k1) on each
+#                  device, BENCH_HOSTPROF_REPS times (default 3), and split the
+#                  host's time per I/O: translated guest code, QEMU's helpers,
+#                  host kernel (scripts/bench-hostprof.sh; default 0)
 #   BENCH_MEM      guest memory (default 3G); BENCH_CPUS guest CPUs (default 2)
 #   BENCH_APPEND   guest kernel command line additions (default "tsc=reliable":
 #                  under TCG the guest otherwise finds the TSCs unsynchronized
@@ -48,6 +53,9 @@ jobs=${BENCH_JOBS:-rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32}
 trace=${BENCH_TRACE:-1}
 counters=${BENCH_COUNTERS:-1}
 perf=${BENCH_PERF:-0}
+hostprof=${BENCH_HOSTPROF:-0}
+hpreps=${BENCH_HOSTPROF_REPS:-3}
+hpjob=${BENCH_HOSTPROF_JOB:-rr4k1}
 truntime=${BENCH_TRACE_RUNTIME:-3}
 fioargs=${BENCH_FIO_ARGS:-}
 case $fioargs in
@@ -64,17 +72,17 @@ doc=${BENCH_DOC:-$top/docs/bench.md}
 out=$top/out/bench
 mkdir -p "$out"
 
-for v in runtime ramp reps size cpus truntime; do
+for v in runtime ramp reps size cpus truntime hpreps; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: BENCH_${v^^}=${!v}: not a number" >&2; exit 2; }
 done
 if [ "$reps" -lt 1 ] || [ "$runtime" -lt 1 ]; then
 	echo "bench: BENCH_REPS and BENCH_RUNTIME must be at least 1" >&2
 	exit 2
 fi
-for j in $jobs; do
+for j in $jobs $hpjob; do
 	case $j in
 	rr4k1 | rw4k1 | rr4k32 | rw4k32 | sr1m4 | sw1m4 | sr1m32 | sw1m32) ;;
-	*) echo "bench: unknown job '$j' in BENCH_JOBS" >&2; exit 2 ;;
+	*) echo "bench: unknown job '$j' in BENCH_JOBS or BENCH_HOSTPROF_JOB" >&2; exit 2 ;;
 	esac
 done
 
@@ -100,10 +108,21 @@ if [ "$perf" = 1 ]; then
 	fi
 fi
 
+if [ "$hostprof" = 1 ]; then
+	if ! perf --version >/dev/null 2>&1 || ! command -v nm >/dev/null; then
+		echo "bench: BENCH_HOSTPROF=1 needs perf (apt-get install linux-perf) and nm (binutils) on the host: no host profile" >&2
+		hostprof=0
+	elif [ "$(id -u)" != 0 ] && [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -gt 0 ]; then
+		echo "bench: BENCH_HOSTPROF=1 needs root (or kernel.perf_event_paranoid <= 0): no host profile" >&2
+		hostprof=0
+	fi
+fi
+
 njobs=$(wc -w <<<"$jobs")
 # runs: measured + counters + traced (+ perf); TCG boots and fio start-up
 # are slow, and other VMs may share the CPUs: be generous.
-tmo=$((600 + reps * njobs * 3 * (runtime + ramp + 6) + 9 * 3 * 15 + 9 * 3 * 15 + perf * 6 * 40))
+tmo=$((600 + reps * njobs * 3 * (runtime + ramp + 6) + 9 * 3 * 15 + 9 * 3 * 15 + perf * 6 * 40 +
+	hostprof * hpreps * 3 * (truntime + 15)))
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 others0=$(pgrep -c qemu-system || true)
@@ -112,12 +131,20 @@ commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$top" status --porcelain -- kernel 2>/dev/null | head -1 || true)
 [ -n "$dirty" ] && commit="$commit (kernel/ modified)"
 
-settings="BENCH_APPEND='$append' BENCH_RUNTIME=$runtime BENCH_RAMP=$ramp BENCH_REPS=$reps BENCH_SIZE_MB=$size BENCH_JOBS='$jobs' BENCH_TRACE=$trace BENCH_COUNTERS=$counters BENCH_PERF=$perf BENCH_TRACE_RUNTIME=$truntime BENCH_FIO_ARGS='$fioargs' BENCH_DMAHBA_ARGS='$dmahbaargs'"
-cmd="$settings; export BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB BENCH_JOBS BENCH_TRACE BENCH_COUNTERS BENCH_PERF BENCH_TRACE_RUNTIME BENCH_FIO_ARGS BENCH_DMAHBA_ARGS
+settings="BENCH_APPEND='$append' BENCH_RUNTIME=$runtime BENCH_RAMP=$ramp BENCH_REPS=$reps BENCH_SIZE_MB=$size BENCH_JOBS='$jobs' BENCH_TRACE=$trace BENCH_COUNTERS=$counters BENCH_PERF=$perf BENCH_TRACE_RUNTIME=$truntime BENCH_FIO_ARGS='$fioargs' BENCH_DMAHBA_ARGS='$dmahbaargs' BENCH_HOSTPROF=$hostprof BENCH_HOSTPROF_REPS=$hpreps BENCH_HOSTPROF_JOB=$hpjob"
+cmd="$settings; export BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB BENCH_JOBS BENCH_TRACE BENCH_COUNTERS BENCH_PERF BENCH_TRACE_RUNTIME BENCH_FIO_ARGS BENCH_DMAHBA_ARGS BENCH_HOSTPROF BENCH_HOSTPROF_REPS BENCH_HOSTPROF_JOB
 $(cat "$top/scripts/bench-guest.sh")"
 
 echo "bench: $settings, kernel $label, ${cpus} vCPUs, $mem, append '$append'; about $((tmo / 120)) min (timeout ${tmo}s)" >&2
 set +e
+# the watcher must not see the marks of an earlier run's kernel log
+rm -f "$out/kernel.log"
+rm -rf "$out/hostprof" "$out/hostprof.md"
+watcher=
+if [ "$hostprof" = 1 ]; then
+	"$top/scripts/bench-hostprof.sh" watch "$out/kernel.log" "$out/hostprof" &
+	watcher=$!
+fi
 KERNEL_APPEND="$append" "$top/scripts/vm.sh" -k "$label" -t "$tmo" -m "$mem" -c "$cpus" -f -M "$kodir" -S "$carry" \
 	-l "$out/kernel.log" -- "$cmd" > "$out/console.log" &
 vmpid=$!
@@ -132,6 +159,10 @@ while kill -0 $vmpid 2>/dev/null; do
 done
 wait $vmpid
 rc=$?
+if [ -n "$watcher" ]; then
+	kill "$watcher" 2>/dev/null
+	wait "$watcher"
+fi
 set -e
 echo >&2
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -271,6 +302,15 @@ if [ -s "$out/counters.txt" ]; then
 	cat "$out/counters.txt"
 fi
 [ -s "$out/profile.txt" ] && echo "perf profiles: $out/profile.txt"
+if [ "$hostprof" = 1 ]; then
+	if "$top/scripts/bench-hostprof.sh" report "$out/hostprof" "$out/console.log" > "$out/hostprof.md"; then
+		echo
+		echo "Host time per I/O ($hpjob, QEMU process sampled from the host):"
+		cat "$out/hostprof.md"
+	else
+		rm -f "$out/hostprof.md"
+	fi
+fi
 
 # --- docs/bench.md ------------------------------------------------------------------
 [ "$doc" = - ] && exit "$rc"
@@ -331,6 +371,17 @@ gen=$out/bench-section.md
 		echo '```'
 		cat "$out/counters.txt"
 		echo '```'
+		echo
+	fi
+	if [ -s "$out/hostprof.md" ]; then
+		echo "### Host time per I/O (the emulator's own profile)"
+		echo
+		echo "Separate $truntime s runs of \`$hpjob\` per device, $hpreps times; \`perf record -a\` on the host for"
+		echo "each, the samples of this VM's QEMU process divided by the I/Os of the window (the disk's counters):"
+		echo "host CPU µs per I/O, by where it went. \"qemu: after SYMBOL\" is QEMU code at or after that exported"
+		echo "symbol (the binary is stripped but exports its internal API): scripts/bench-hostprof.sh."
+		echo
+		cat "$out/hostprof.md"
 		echo
 	fi
 	echo "<!-- bench:end -->"
