@@ -196,14 +196,14 @@ static int dmahba_stats_show(struct seq_file *m, void *v)
 	struct dmahba_port_stats st;
 	unsigned int i;
 
-	seq_puts(m, "queue channel requests windows bytes cancels dma_errors map_errors aborts resets handoffs probes switches\n");
+	seq_puts(m, "queue channel requests windows bytes cancels dma_errors map_errors aborts resets handoffs probes switches probes_cut\n");
 	for (i = 0; i < dmahba_port_nr_queues(h->port); i++) {
 		dmahba_port_get_stats(h->port, i, &st);
-		seq_printf(m, "%u %s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		seq_printf(m, "%u %s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   i, dmahba_port_chan_name(h->port, i), st.requests,
 			   st.windows, st.bytes, st.cancels, st.dma_errors,
 			   st.map_errors, st.aborts, st.resets, st.handoffs,
-			   st.probes, st.switches);
+			   st.probes, st.switches, st.probes_cut);
 	}
 	for (i = 0; i < h->nr_luns; i++)
 		seq_printf(m, "lun%u store_pages %llu\n", i,

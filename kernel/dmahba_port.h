@@ -136,6 +136,7 @@ struct dmahba_port_miniport {
  * @handoffs: times another CPU was kicked to start requests
  * @probes: epochs DMAHBA_PORT_HANDOFF_AUTO tried the other way
  * @switches: probes it kept: the way to start requests changed
+ * @probes_cut: probes ended early, already too slow to be kept
  */
 struct dmahba_port_stats {
 	u64 requests;
@@ -149,6 +150,7 @@ struct dmahba_port_stats {
 	u64 handoffs;
 	u64 probes;
 	u64 switches;
+	u64 probes_cut;
 };
 
 /**

@@ -87,6 +87,38 @@ static bool dmahba_port_others_busy(struct dmahba_port_queue *q)
 	return false;
 }
 
+/* A try of the other way lost: go back, and try again later than last time. */
+static void dmahba_port_probe_lost(struct dmahba_port_queue *q)
+{
+	q->probing = false;
+	q->epochs = 0;
+	q->remote = !q->remote;
+	q->probe_every[q->remote] =
+		min_t(unsigned int, 2 * q->probe_every[q->remote],
+		      q->remote ? DMAHBA_PORT_PROBE_REMOTE : DMAHBA_PORT_PROBE_LOCAL);
+}
+
+/*
+ * During a try: has it already taken longer than the whole epoch may (4/5
+ * of the last one the other way)? Then it has lost, whatever the rest of
+ * the epoch does: end it now. Looked at every DMAHBA_PORT_PROBE_LOOK
+ * requests.
+ */
+static void dmahba_port_probe_check(struct dmahba_port_queue *q)
+{
+	u64 now;
+
+	if (q->epoch_n % DMAHBA_PORT_PROBE_LOOK)
+		return;
+	now = ktime_get_ns();
+	if ((now - q->epoch_start) * 5 <= q->epoch_ns[!q->remote] * 4)
+		return;
+	q->stats.probes_cut++;
+	dmahba_port_probe_lost(q);
+	q->epoch_start = now;
+	q->epoch_n = 0;
+}
+
 /* DMAHBA_PORT_HANDOFF_AUTO: count a request; at the end of an epoch, choose. */
 static void dmahba_port_auto(struct dmahba_port_queue *q)
 {
@@ -94,8 +126,11 @@ static void dmahba_port_auto(struct dmahba_port_queue *q)
 
 	lockdep_assert_held(&q->lock);
 	WRITE_ONCE(q->last_arrival, jiffies);
-	if (++q->epoch_n < DMAHBA_PORT_EPOCH)
+	if (++q->epoch_n < DMAHBA_PORT_EPOCH) {
+		if (q->probing)
+			dmahba_port_probe_check(q);
 		return;
+	}
 	now = ktime_get_ns();
 	q->epoch_ns[q->remote] = now - q->epoch_start;
 	q->epoch_start = now;
@@ -108,16 +143,12 @@ static void dmahba_port_auto(struct dmahba_port_queue *q)
 		return;
 	}
 	if (q->probing) {
-		q->probing = false;
-		q->epochs = 0;
 		/* keep the way tried only if it took at most 4/5 of the time */
 		if (q->epoch_ns[q->remote] * 5 > q->epoch_ns[!q->remote] * 4) {
-			q->remote = !q->remote;
-			q->probe_every[q->remote] =
-				min_t(unsigned int, 2 * q->probe_every[q->remote],
-				      q->remote ? DMAHBA_PORT_PROBE_REMOTE :
-						  DMAHBA_PORT_PROBE_LOCAL);
+			dmahba_port_probe_lost(q);
 		} else {
+			q->probing = false;
+			q->epochs = 0;
 			q->stats.switches++;
 			q->probe_every[q->remote] = DMAHBA_PORT_PROBE_MIN;
 		}

@@ -50,11 +50,15 @@ enum dmahba_port_req_state {
  * about four epochs' worth of time, so that is rarely done; a lost try of
  * the submitting CPU costs little (the requests queued meanwhile still run
  * on the other one), and it is what brings a context back when its
- * submitter stops queueing requests ahead. None of this while another
- * queue of the port has a submitter of its own (dmahba_port_others_busy()).
+ * submitter stops queueing requests ahead. A try that has taken longer
+ * than the whole epoch may before its end (looked at every
+ * DMAHBA_PORT_PROBE_LOOK requests) has lost already and ends there. None
+ * of this while another queue of the port has a submitter of its own
+ * (dmahba_port_others_busy()).
  */
 #define DMAHBA_PORT_EPOCH		32
 #define DMAHBA_PORT_PROBE_MIN		4
+#define DMAHBA_PORT_PROBE_LOOK		4
 #define DMAHBA_PORT_PROBE_LOCAL		256	/* on the submitting CPU */
 #define DMAHBA_PORT_PROBE_REMOTE	32	/* on the other one */
 #define DMAHBA_PORT_BUSY_MS		20
