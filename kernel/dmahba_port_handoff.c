@@ -102,13 +102,14 @@ static void dmahba_port_probe_lost(struct dmahba_port_queue *q)
  * During a try: has it already taken longer than the whole epoch may (4/5
  * of the last one the other way)? Then it has lost, whatever the rest of
  * the epoch does: end it now. Looked at every DMAHBA_PORT_PROBE_LOOK
- * requests.
+ * requests. While another queue has a submitter the end of the epoch
+ * decides, as it would have (it stays on the submitting CPU).
  */
 static void dmahba_port_probe_check(struct dmahba_port_queue *q)
 {
 	u64 now;
 
-	if (q->epoch_n % DMAHBA_PORT_PROBE_LOOK)
+	if (q->epoch_n % DMAHBA_PORT_PROBE_LOOK || dmahba_port_others_busy(q))
 		return;
 	now = ktime_get_ns();
 	if ((now - q->epoch_start) * 5 <= q->epoch_ns[!q->remote] * 4)
@@ -119,13 +120,18 @@ static void dmahba_port_probe_check(struct dmahba_port_queue *q)
 	q->epoch_n = 0;
 }
 
-/* DMAHBA_PORT_HANDOFF_AUTO: count a request; at the end of an epoch, choose. */
+/*
+ * DMAHBA_PORT_HANDOFF_AUTO: count a request; cut a try that has lost; at the
+ * end of an epoch, choose.
+ */
 static void dmahba_port_auto(struct dmahba_port_queue *q)
 {
 	u64 now;
 
 	lockdep_assert_held(&q->lock);
 	WRITE_ONCE(q->last_arrival, jiffies);
+	if (unlikely(!q->epoch_start))	/* first, or back from another policy */
+		q->epoch_start = ktime_get_ns();
 	if (++q->epoch_n < DMAHBA_PORT_EPOCH) {
 		if (q->probing)
 			dmahba_port_probe_check(q);
@@ -179,12 +185,17 @@ bool dmahba_port_handing_off(struct dmahba_port_queue *q, bool *kick)
 
 	lockdep_assert_held(&q->lock);
 	*kick = false;
-	if (mode == DMAHBA_PORT_HANDOFF_NEVER || num_online_cpus() < 2)
-		q->remote = false;
-	else if (mode == DMAHBA_PORT_HANDOFF_ALWAYS)
-		q->remote = true;
-	else
+	if (mode == DMAHBA_PORT_HANDOFF_AUTO && num_online_cpus() > 1) {
 		dmahba_port_auto(q);
+	} else {
+		q->remote = mode == DMAHBA_PORT_HANDOFF_ALWAYS &&
+			    num_online_cpus() > 1;
+		/* no try in progress when the policy comes back to auto */
+		q->probing = false;
+		q->epochs = 0;
+		q->epoch_n = 0;
+		q->epoch_start = 0;
+	}
 	if (!q->remote)
 		return false;
 	/* a busy context starts it when its request completes (NextRequest) */
