@@ -339,9 +339,10 @@ fi
 
 # --- the host's profile of the emulator (apart from the measured runs) -------
 # bench.sh samples the QEMU process from the host (scripts/bench-hostprof.sh)
-# between the "bench-hostprof:" lines written here to the kernel log, with fio
-# in its steady state; the I/Os per second of that window come from the
-# disk's own counters (reads + writes completed).
+# between the "bench-hostprof:" lines written here to the kernel log (each
+# ends in " .", so that the host can tell a whole line from one QEMU is still
+# writing), with fio in its steady state; the I/Os per second of that window
+# come from the disk's own counters (reads + writes completed).
 ios_of() { awk '{ print $1 + $5 }' "/sys/block/$1/stat"; }
 if [ "$HOSTPROF" = 1 ]; then
 	r=1
@@ -356,9 +357,9 @@ if [ "$HOSTPROF" = 1 ]; then
 			sleep 1
 			n0=$(ios_of "$d")
 			t0=$(cut -d' ' -f1 /proc/uptime)
-			echo "bench-hostprof: start $dev $r" > /dev/kmsg
+			echo "bench-hostprof: start $dev $r ." > /dev/kmsg
 			sleep "$TRACE_RUNTIME"
-			echo "bench-hostprof: end $dev $r" > /dev/kmsg
+			echo "bench-hostprof: end $dev $r ." > /dev/kmsg
 			n1=$(ios_of "$d")
 			t1=$(cut -d' ' -f1 /proc/uptime)
 			wait $fpid
@@ -368,7 +369,7 @@ if [ "$HOSTPROF" = 1 ]; then
 		done
 		r=$((r + 1))
 	done
-	echo "bench-hostprof: done" > /dev/kmsg
+	echo "bench-hostprof: done ." > /dev/kmsg
 fi
 
 # --- perf (apart from the measured runs) -------------------------------------

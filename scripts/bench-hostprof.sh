@@ -14,10 +14,10 @@
 # guest runs the same fio job on each device (bench-guest.sh, "hostprof").
 #
 #   bench-hostprof.sh watch KLOG DIR   sample the host with perf between the
-#       guest's "bench-hostprof: start DEV REP" and "... end DEV REP" kernel
-#       log lines (read from KLOG as QEMU writes it), one DIR/DEV.REP.data
-#       each, until "bench-hostprof: done"; the QEMU process is the one
-#       writing KLOG
+#       guest's "bench-hostprof: start DEV REP ." and "... end DEV REP ."
+#       kernel log lines (read from KLOG as QEMU writes it; the final " ."
+#       tells a whole line), one DIR/DEV.REP.data each, until
+#       "bench-hostprof: done ."; the QEMU process is the one writing KLOG
 #   bench-hostprof.sh report DIR CONSOLE   host microseconds per I/O by
 #       where they went, per device (median of the repetitions), from the
 #       samples of that QEMU process and the guest's BENCH-HOSTPROF lines
@@ -50,11 +50,20 @@ watch() {
 
 	mkdir -p "$dir"
 	: > "$dir/windows"
-	trap '[ -n "$rec" ] && kill -INT "$rec" 2>/dev/null; exit 0' TERM INT
+	stop_rec() {
+		[ -n "$rec" ] || return 0
+		kill -INT "$rec" 2>/dev/null || true
+		wait "$rec" 2>/dev/null || true
+		rec=
+	}
+	trap 'stop_rec; exit 0' TERM INT
+	trap stop_rec EXIT
 	while :; do
 		[ -n "$qpid" ] || qpid=$(qemu_of "$klog")
-		mapfile -t marks < <(grep -a 'bench-hostprof: ' "$klog" 2>/dev/null |
-				     tr -d '\r' | sed 's/.*bench-hostprof: //')
+		# whole marks only: QEMU writes the log as the guest prints it,
+		# and a line read while it is being written has no " ." yet
+		mapfile -t marks < <(tr -d '\r' < "$klog" 2>/dev/null |
+				     sed -n 's/.*bench-hostprof: \(start [^ ]* [0-9]*\|end [^ ]* [0-9]*\|done\) \.$/\1/p')
 		while [ "$seen" -lt "${#marks[@]}" ]; do
 			line=${marks[$seen]}
 			seen=$((seen + 1))
@@ -62,18 +71,19 @@ watch() {
 			set -- $line
 			case $1 in
 			start)
-				perf record -q -a -F "$FREQ" -o "$dir/$2.$3.data" -- sleep 600 \
+				stop_rec
+				# cpu-clock: a sample is 1/FREQ s of CPU time
+				perf record -q -a -e cpu-clock -F "$FREQ" -B -N -o "$dir/$2.$3.data" -- sleep 600 \
 					>/dev/null 2>"$dir/$2.$3.err" &
 				rec=$!
 				;;
 			end)
 				[ -n "$rec" ] || continue
-				kill -INT "$rec"
-				wait "$rec" || true
-				rec=
+				stop_rec
 				echo "$2 $3 ${qpid:-0}" >> "$dir/windows"
 				;;
 			done)
+				stop_rec
 				return 0
 				;;
 			esac
@@ -84,7 +94,7 @@ watch() {
 
 # samples DATA QPID -> "window<TAB>S", "category<TAB>count" lines, "total<TAB>N"
 samples() {
-	local data=$1 qpid=$2 bin txt=$1.txt
+	local data=$1 qpid=$2 bin seg txt=$1.txt
 
 	perf script -i "$data" --show-mmap-events -F pid,tid,time,ip,dso > "$txt" 2>/dev/null || true
 	bin=$(awk -v p="$qpid" '!b && $0 ~ "MMAP2? " p "/" && / r-xp / && /qemu-system/ { b = $NF } END { print b }' "$txt")
@@ -92,11 +102,14 @@ samples() {
 		printf 'window\t0\ntotal\t0\n'
 		return
 	fi
+	# the executable segment's address in the file's own numbering (what
+	# nm prints) minus its offset in the file (what the mapping gives)
+	seg=$(readelf -lW "$bin" | awk '!f && $1 == "LOAD" && / R?W?E / { print $3, $2; f = 1 }')
 	{
 		# the exported symbols first, then the mapping and the samples
-		nm -D --defined-only "$bin" | awk '$2 ~ /^[TtWi]$/ { print "SYM", $1, $3 }' | sort -k2,2
+		nm -D --defined-only "$bin" | awk '$2 ~ /^[TtWi]$/ { print "SYM", $1, $3 }' | LC_ALL=C sort -k2,2
 		cat "$txt"
-	} | awk -v p="$qpid" -v bin="$bin" '
+	} | awk -v p="$qpid" -v bin="$bin" -v seg="$seg" '
 	function hex(s,   i, n) {
 		n = 0; s = tolower(s); sub(/^0x/, "", s)
 		for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
@@ -114,6 +127,7 @@ samples() {
 			# [0xSTART(0xLEN) @ 0xPGOFF ...]
 			match($0, /\[0x[0-9a-f]+\(/); start = hex(substr($0, RSTART + 1, RLENGTH - 2))
 			match($0, /@ 0x[0-9a-f]+/); base = start - hex(substr($0, RSTART + 2, RLENGTH - 2))
+			split(seg, sg, " "); base -= hex(sg[1]) - hex(sg[2])
 		}
 		next
 	}
@@ -189,7 +203,10 @@ report() {
 		printf "| **all** |"
 		for (j = 1; j <= 3; j++) if (dl[j] in runs) printf " **%.2f** |", med[dl[j] SUBSEP "total"]
 		printf " **%+.2f** |\n", med["dmahba" SUBSEP "total"] - med["scsi_debug" SUBSEP "total"]
-	}' "$dir/iops.txt" "$dir/samples.txt"
+	}' "$dir/iops.txt" "$dir/samples.txt" > "$dir/table.md"
+	# a header and a separator only: no run had both samples and I/Os
+	[ "$(wc -l < "$dir/table.md")" -gt 3 ] || die "no sampled run with I/Os in $dir"
+	cat "$dir/table.md"
 }
 
 case ${1:-} in

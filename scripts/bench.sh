@@ -376,8 +376,8 @@ gen=$out/bench-section.md
 	if [ -s "$out/hostprof.md" ]; then
 		echo "### Host time per I/O (the emulator's own profile)"
 		echo
-		echo "Separate $truntime s runs of \`$hpjob\` per device, $hpreps times; \`perf record -a\` on the host for"
-		echo "each, the samples of this VM's QEMU process divided by the I/Os of the window (the disk's counters):"
+		echo "Separate runs of \`$hpjob\` per device, $hpreps times, each sampled for $truntime s of its steady state by"
+		echo "\`perf record -a -e cpu-clock\` on the host; the samples of this VM's QEMU process divided by the I/Os of the window (the disk's counters):"
 		echo "host CPU µs per I/O, by where it went. \"qemu: after SYMBOL\" is QEMU code at or after that exported"
 		echo "symbol (the binary is stripped but exports its internal API): scripts/bench-hostprof.sh."
 		echo
