@@ -44,8 +44,10 @@ qemu_of() {
 	done
 }
 
+rec=''	# the running perf record (global: the EXIT trap outlives watch())
+
 watch() {
-	local klog=$1 dir=$2 seen=0 rec='' qpid='' line
+	local klog=$1 dir=$2 seen=0 qpid='' line
 	local -a marks
 
 	mkdir -p "$dir"
@@ -59,6 +61,10 @@ watch() {
 	trap 'stop_rec; exit 0' TERM INT
 	trap stop_rec EXIT
 	while :; do
+		if [ ! -f "$klog" ]; then	# QEMU has not started yet
+			sleep 0.1
+			continue
+		fi
 		[ -n "$qpid" ] || qpid=$(qemu_of "$klog")
 		# whole marks only: QEMU writes the log as the guest prints it,
 		# and a line read while it is being written has no " ." yet
