@@ -467,8 +467,9 @@ cmd_make() {
 	cmd_prepare "$label"
 	load_info "$label"
 	[ -z "$L_CHROOT" ] || need_root "building for $label (in its chroot)"
-	bdir=$CACHE/build-$label
-	[ "$SRC" = "$REPO" ] || bdir=$bdir-$(echo "$SRC" | cksum | cut -d' ' -f1)
+	# one build directory per source tree: tar keeps mtimes, so two trees
+	# sharing one directory could leave an object newer than its source
+	bdir=$CACHE/build-$label-$(echo "$SRC" | cksum | cut -d' ' -f1)
 	mkdir -p "$bdir"
 	exec 9>"$bdir.lock"
 	flock 9
