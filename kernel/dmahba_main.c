@@ -19,6 +19,7 @@
 
 #include "compat.h"
 #include "dmahba.h"
+#include "dmahba_port_host.h"
 #include "dmahba_scsi.h"
 #include "dmahba_store.h"
 
@@ -75,11 +76,6 @@ static char *dma_driver = "softdma";
 module_param(dma_driver, charp, 0444);
 MODULE_PARM_DESC(dma_driver,
 		 "Driver whose memcpy-capable DMA channels to use. Default: softdma");
-
-static unsigned int handoff = DMAHBA_PORT_HANDOFF_AUTO;
-module_param(handoff, uint, 0444);
-MODULE_PARM_DESC(handoff,
-		 "Which CPU starts a DMA context's requests: 0 the submitting one, 1 another one, 2 whichever is measured faster (debugfs handoff changes it per host). Default: 2");
 
 static struct dentry *dmahba_debugfs;
 static struct platform_device *dmahba_pdevs[DMAHBA_MAX_HOSTS];
@@ -193,62 +189,15 @@ static struct scsi_host_template dmahba_template = {
 static int dmahba_stats_show(struct seq_file *m, void *v)
 {
 	struct dmahba_host *h = m->private;
-	struct dmahba_port_stats st;
 	unsigned int i;
 
-	seq_puts(m, "queue channel requests windows bytes cancels dma_errors map_errors aborts resets handoffs probes switches probes_cut\n");
-	for (i = 0; i < dmahba_port_nr_queues(h->port); i++) {
-		dmahba_port_get_stats(h->port, i, &st);
-		seq_printf(m, "%u %s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
-			   i, dmahba_port_chan_name(h->port, i), st.requests,
-			   st.windows, st.bytes, st.cancels, st.dma_errors,
-			   st.map_errors, st.aborts, st.resets, st.handoffs,
-			   st.probes, st.switches, st.probes_cut);
-	}
+	dmahba_port_stats_show(h->port, m);
 	for (i = 0; i < h->nr_luns; i++)
 		seq_printf(m, "lun%u store_pages %llu\n", i,
 			   dmahba_store_pages(dmahba_scsi_lu_store(h->lus[i])));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dmahba_stats);
-
-static int dmahba_hold_get(void *data, u64 *val)
-{
-	struct dmahba_host *h = data;
-
-	*val = dmahba_port_dma_started_held(h->port);
-	return 0;
-}
-
-static int dmahba_hold_set(void *data, u64 val)
-{
-	struct dmahba_host *h = data;
-
-	if (val > UINT_MAX)
-		return -EINVAL;
-	return dmahba_port_hold_dma_started(h->port, val);
-}
-DEFINE_DEBUGFS_ATTRIBUTE(dmahba_hold_fops, dmahba_hold_get, dmahba_hold_set,
-			 "%llu\n");
-
-static int dmahba_handoff_get(void *data, u64 *val)
-{
-	struct dmahba_host *h = data;
-
-	*val = dmahba_port_handoff(h->port);
-	return 0;
-}
-
-static int dmahba_handoff_set(void *data, u64 val)
-{
-	struct dmahba_host *h = data;
-
-	if (val > UINT_MAX)
-		return -EINVAL;
-	return dmahba_port_set_handoff(h->port, val);
-}
-DEFINE_DEBUGFS_ATTRIBUTE(dmahba_handoff_fops, dmahba_handoff_get,
-			 dmahba_handoff_set, "%llu\n");
 
 static void dmahba_destroy_lus(struct dmahba_host *h)
 {
@@ -285,7 +234,6 @@ static int dmahba_probe(struct platform_device *pdev)
 		err = PTR_ERR(h->port);
 		goto err_put_host;
 	}
-	dmahba_port_set_handoff(h->port, handoff);
 	for (i = 0; i < dmahba_port_nr_queues(h->port); i++)
 		dmahba_hba_init(dmahba_port_hw(h->port, i), h);
 
@@ -327,10 +275,7 @@ static int dmahba_probe(struct platform_device *pdev)
 	platform_set_drvdata(pdev, h);
 	h->debugfs = debugfs_create_dir(dev_name(&shost->shost_gendev), dmahba_debugfs);
 	debugfs_create_file("stats", 0400, h->debugfs, h, &dmahba_stats_fops);
-	debugfs_create_file_unsafe("dma_started_hold_ms", 0600, h->debugfs, h,
-				   &dmahba_hold_fops);
-	debugfs_create_file_unsafe("handoff", 0600, h->debugfs, h,
-				   &dmahba_handoff_fops);
+	dmahba_port_debugfs_init(h->port, h->debugfs);
 	scsi_scan_host(shost);
 	dev_info(&pdev->dev, "host%u: %u LU(s) of %u MiB, %u-byte blocks, %u DMA channel(s) from %s\n",
 		 shost->host_no, num_luns, dev_size_mb, sector_size,
@@ -407,10 +352,6 @@ static int __init dmahba_check_params(void)
 	}
 	if (nr_channels > 256) {
 		pr_err("nr_channels=%u: must be 0 (one per CPU) to 256\n", nr_channels);
-		return -EINVAL;
-	}
-	if (handoff > DMAHBA_PORT_HANDOFF_AUTO) {
-		pr_err("handoff=%u: must be 0 (never), 1 (always) or 2 (auto)\n", handoff);
 		return -EINVAL;
 	}
 	return 0;

@@ -30,6 +30,10 @@
  * interrupts disabled (so callbacks of one queue are serialized, as ScsiPort
  * serializes them against the ISR); the miniport must not sleep in them, and
  * calls the port services only from inside them.
+ *
+ * Nothing else is here: the host's side of the port (creating it, its SCSI
+ * host template's handlers, debugfs) is dmahba_port_host.h, and what the
+ * port's own files share is dmahba_port_priv.h.
  */
 #ifndef DMAHBA_PORT_H
 #define DMAHBA_PORT_H
@@ -39,10 +43,8 @@
 #include <linux/types.h>
 
 struct device;
+struct page;
 struct scsi_cmnd;
-struct Scsi_Host;
-struct dmahba_port;
-struct dmahba_port_queue;
 
 /**
  * struct dmahba_seg - one contiguous piece of the HBA side of a window
@@ -124,59 +126,6 @@ struct dmahba_port_miniport {
 };
 
 /**
- * struct dmahba_port_stats - what a DMA context has done
- * @requests: requests given to StartIo
- * @windows: windows mapped (IoMapTransfer)
- * @bytes: bytes in those windows
- * @cancels: windows cancelled (FlushDma before the transfer ended, or failed)
- * @dma_errors: transfers the channel failed
- * @map_errors: windows the channel refused
- * @aborts: requests aborted by the error handler
- * @resets: resets reported (ResetDetected)
- * @handoffs: times another CPU was kicked to start requests
- * @probes: epochs DMAHBA_PORT_HANDOFF_AUTO tried the other way
- * @switches: probes it kept: the way to start requests changed
- * @probes_cut: probes ended early, already too slow to be kept
- */
-struct dmahba_port_stats {
-	u64 requests;
-	u64 windows;
-	u64 bytes;
-	u64 cancels;
-	u64 dma_errors;
-	u64 map_errors;
-	u64 aborts;
-	u64 resets;
-	u64 handoffs;
-	u64 probes;
-	u64 switches;
-	u64 probes_cut;
-};
-
-/**
- * enum dmahba_port_handoff - which CPU starts a DMA context's requests
- * @DMAHBA_PORT_HANDOFF_NEVER: the submitting one, in queuecommand; the
- *	channel's engine and callbacks follow on it, so a request usually
- *	ends before queuecommand returns
- * @DMAHBA_PORT_HANDOFF_ALWAYS: another one: queuecommand only queues, and
- *	kicks the next online CPU (an IPI, then a tasklet) if the context is
- *	idle; each completion there starts the next request (NextRequest)
- * @DMAHBA_PORT_HANDOFF_AUTO: whichever of the two ways measured faster:
- *	requests arrive faster when handed off if the submitter has many in
- *	flight, slower (a wake-up of each CPU per request) if it waits for
- *	each one; never while another queue of the port has a submitter of
- *	its own (then every CPU has its own queue to run)
- *
- * Only where the stages run changes: the sequence, the one window per
- * context and the callbacks' context (lock held, interrupts off) do not.
- */
-enum dmahba_port_handoff {
-	DMAHBA_PORT_HANDOFF_NEVER,
-	DMAHBA_PORT_HANDOFF_ALWAYS,
-	DMAHBA_PORT_HANDOFF_AUTO,
-};
-
-/**
  * dmahba_port_req_ext() - the miniport's per-request area (SrbExtension)
  * @req: the request
  *
@@ -197,29 +146,5 @@ void dmahba_port_notification(void *hw, enum dmahba_port_notification_type type,
 void dmahba_port_complete_request(void *hw, u64 lun, int host_byte);
 struct device *dmahba_port_dma_device(void *hw);
 unsigned int dmahba_port_queue_index(void *hw);
-
-/*
- * For the host's creator (dmahba_main.c): the port's life cycle. The
- * host's private data (shost_priv()) begins with a pointer to its port.
- */
-struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
-				       const struct dmahba_port_miniport *mp,
-				       const char *channel, const char *driver,
-				       unsigned int nr_queues);
-void dmahba_port_destroy(struct dmahba_port *port);
-struct device *dmahba_port_device(struct dmahba_port *port);
-unsigned int dmahba_port_nr_queues(struct dmahba_port *port);
-void *dmahba_port_hw(struct dmahba_port *port, unsigned int i);
-const char *dmahba_port_chan_name(struct dmahba_port *port, unsigned int i);
-int dmahba_port_hold_dma_started(struct dmahba_port *port, unsigned int ms);
-unsigned int dmahba_port_dma_started_held(struct dmahba_port *port);
-int dmahba_port_set_handoff(struct dmahba_port *port, unsigned int mode);
-unsigned int dmahba_port_handoff(struct dmahba_port *port);
-void dmahba_port_get_stats(struct dmahba_port *port, unsigned int i,
-			   struct dmahba_port_stats *stats);
-size_t dmahba_port_cmd_size(const struct dmahba_port_miniport *mp);
-int dmahba_port_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd);
-int dmahba_port_eh_abort(struct scsi_cmnd *scmd);
-int dmahba_port_eh_reset(struct Scsi_Host *shost, u64 lun);
 
 #endif /* DMAHBA_PORT_H */

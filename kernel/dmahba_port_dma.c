@@ -2,14 +2,21 @@
 /*
  * dmahba_port_dma.c - the port layer's DMA services: IoMapTransfer turns a
  * window into descriptors on the context's channel, the channel's callback
- * is the HBA's interrupt, FlushDma ends or cancels the window.
+ * is the HBA's interrupt, FlushDma ends or cancels the window; and the
+ * other services a miniport calls (notifications, CompleteRequest). Above
+ * dmahba_port.c, whose run loop and cancel it uses; below the error
+ * handler (dmahba_port_eh.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dmaengine.h>
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
+#include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
+#include <scsi/scsi_device.h>
+#include <scsi/scsi_eh.h>
+#include <scsi/scsi_host.h>
 
 #include "dmahba_port_priv.h"
 #include "dmahba_trace.h"
@@ -21,29 +28,6 @@ struct dmahba_port_cursor {
 	dma_addr_t addr;
 	u32 left;		/* bytes left in the current entry */
 };
-
-/**
- * dmahba_port_cancel_window() - cancel the window in flight
- * @q: the DMA context, with a window mapped
- *
- * Terminates the channel without waiting; the context maps no window and
- * returns no command until the channel has been synchronized.
- *
- * Context: @q->lock held, interrupts off.
- */
-void dmahba_port_cancel_window(struct dmahba_port_queue *q)
-{
-	struct dmahba_port_window *w = &q->win;
-
-	lockdep_assert_held(&q->lock);
-	dmaengine_terminate_async(q->chan);
-	q->sync_needed = true;
-	w->mapped = false;
-	w->start_latched = false;
-	q->stats.cancels++;
-	trace_flush_dma(w->req->tag, w->offset, w->length, false,
-			w->dma_done ? w->residue : w->length);
-}
 
 static void dmahba_port_dma_done(void *param, const struct dmaengine_result *res)
 {
@@ -321,4 +305,94 @@ int dmahba_port_flush_dma(void *hw)
 	}
 	trace_flush_dma(w->req->tag, w->offset, w->length, true, 0);
 	return 0;
+}
+
+/**
+ * dmahba_port_notification() - ScsiPortNotification
+ * @hw: the miniport's device extension (the DMA context)
+ * @type: what is notified
+ * @req: REQUEST_COMPLETE: the request, its scmd->result set; otherwise the
+ *	request the notification comes with, or NULL
+ *
+ * Latched: the port acts on it when the miniport's callback returns.
+ *
+ * Context: inside a miniport callback (queue lock held, atomic).
+ */
+void dmahba_port_notification(void *hw, enum dmahba_port_notification_type type,
+			      struct dmahba_port_req *req)
+{
+	struct dmahba_port_queue *q = hw_to_queue(hw);
+	struct Scsi_Host *shost = q->port->shost;
+
+	lockdep_assert_held(&q->lock);
+	if (type != DMAHBA_NOTIFY_REQUEST_COMPLETE)
+		trace_notification(req ? req->tag : U32_MAX, type,
+				   req ? req->scmd->result : 0);
+	switch (type) {
+	case DMAHBA_NOTIFY_REQUEST_COMPLETE:
+		if (WARN_ON_ONCE(!req || req_state(req) != DMAHBA_PORT_REQ_ACTIVE))
+			return;
+		dmahba_port_complete(q, req);
+		break;
+	case DMAHBA_NOTIFY_NEXT_REQUEST:
+		q->ready = true;
+		break;
+	case DMAHBA_NOTIFY_RESET_DETECTED:
+		spin_lock(shost->host_lock);
+		scsi_report_bus_reset(shost, 0);
+		spin_unlock(shost->host_lock);
+		q->stats.resets++;
+		break;
+	}
+}
+
+/**
+ * dmahba_port_complete_request() - ScsiPortCompleteRequest
+ * @hw: the miniport's device extension (the DMA context)
+ * @lun: complete the active requests of this LUN; U64_MAX for all
+ * @host_byte: the status they complete with (DID_RESET, DID_ABORT, ...)
+ *
+ * The miniport must have flushed its window first. NextRequest is still
+ * the miniport's to give.
+ *
+ * Context: inside a miniport callback (queue lock held, atomic).
+ */
+void dmahba_port_complete_request(void *hw, u64 lun, int host_byte)
+{
+	struct dmahba_port_queue *q = hw_to_queue(hw);
+	struct dmahba_port_req *req, *tmp;
+
+	lockdep_assert_held(&q->lock);
+	list_for_each_entry_safe(req, tmp, &q->active, node) {
+		if (lun != U64_MAX && req->scmd->device->lun != lun)
+			continue;
+		req->scmd->result = host_byte << 16;
+		dmahba_port_complete(q, req);
+	}
+}
+
+/**
+ * dmahba_port_dma_device() - the device buffers are mapped against
+ * @hw: the miniport's device extension (the DMA context)
+ *
+ * The miniport maps the HBA side of its windows for this device.
+ *
+ * Context: any.
+ * Return: the DMA controller's device.
+ */
+struct device *dmahba_port_dma_device(void *hw)
+{
+	return hw_to_queue(hw)->port->dma_dev;
+}
+
+/**
+ * dmahba_port_queue_index() - which DMA context a device extension is
+ * @hw: the miniport's device extension
+ *
+ * Context: any.
+ * Return: the context's index, from 0.
+ */
+unsigned int dmahba_port_queue_index(void *hw)
+{
+	return hw_to_queue(hw)->index;
 }

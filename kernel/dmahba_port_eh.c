@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dmahba_port_eh.c - the port layer's error handling: abort and reset, and
- * the synchronization of a channel after a cancelled window, which is what
- * lets a context start requests again.
+ * dmahba_port_eh.c - the port layer's error handling: abort and reset.
+ * Above dmahba_port_dma.c (FlushDma, notifications) and dmahba_port.c (the
+ * run loop, channel synchronization).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
 #include <linux/dmaengine.h>
-#include <linux/interrupt.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <scsi/scsi.h>
@@ -18,40 +17,6 @@
 #include <scsi/scsi_host.h>
 
 #include "dmahba_port_priv.h"
-#include "dmahba_trace.h"
-
-/* After a cancel: wait for the channel, then resume the queue. */
-static void dmahba_port_sync(struct dmahba_port_queue *q)
-{
-	unsigned long flags;
-
-	dmaengine_synchronize(q->chan);
-	local_bh_disable();	/* as in dmahba_port_queuecommand() */
-	spin_lock_irqsave(&q->lock, flags);
-	q->sync_needed = false;
-	dmahba_port_run(q);
-	dmahba_port_unlock(q, flags);
-	local_bh_enable();
-}
-
-/**
- * dmahba_port_sync_work() - synchronize a channel cancelled in atomic context
- * @work: the context's sync_work
- *
- * Context: process context (system_highpri_wq), may sleep.
- */
-void dmahba_port_sync_work(struct work_struct *work)
-{
-	struct dmahba_port_queue *q = container_of(work, struct dmahba_port_queue,
-						   sync_work);
-	bool needed;
-
-	spin_lock_irq(&q->lock);
-	needed = q->sync_needed;
-	spin_unlock_irq(&q->lock);
-	if (needed)
-		dmahba_port_sync(q);
-}
 
 /* Wait until a request being returned by another context is back. */
 static void dmahba_port_wait_returned(struct dmahba_port_req *req)
@@ -146,10 +111,7 @@ int dmahba_port_eh_reset(struct Scsi_Host *shost, u64 lun)
 			if (lun != U64_MAX && req->scmd->device->lun != lun)
 				continue;
 			req->scmd->result = DID_RESET << 16;
-			trace_notification(req->tag, DMAHBA_NOTIFY_REQUEST_COMPLETE,
-					   req->scmd->result);
-			list_move_tail(&req->node, &q->done);
-			req_set_state(req, DMAHBA_PORT_REQ_DONE);
+			dmahba_port_complete(q, req);
 		}
 		dmahba_port_unlock(q, flags);
 		flush_work(&q->sync_work);

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * dmahba_port_priv.h - what the files of the port layer share: the DMA
- * context, the window, the port, and the functions one file calls in another.
- * Private to the port layer: a miniport sees dmahba_port.h only.
+ * context, the window, the port, and the functions a file calls in a file
+ * below it. Private to the port layer: a miniport sees dmahba_port.h only,
+ * the host's creator dmahba_port_host.h.
  *
- * dmahba_port.c:         requests, StartIo, notifications, queuecommand, setup
- * dmahba_port_dma.c:     IoMapTransfer, the channel's callback, FlushDma
- * dmahba_port_handoff.c: which CPU starts a context's requests
- * dmahba_port_eh.c:      abort, reset and channel synchronization
+ * The files form a stack; each calls only those below it:
+ *
+ *   dmahba_port_host.c  setup, queuecommand, debugfs (dmahba_port_host.h)
+ *   dmahba_port_eh.c    abort and reset
+ *   dmahba_port_dma.c   IoMapTransfer, the channel's callback, FlushDma,
+ *                       notifications (the miniport's services)
+ *   dmahba_port.c       the run loop (DmaStarted, interrupt, StartIo), the
+ *                       cancel of a window, channel synchronization, the
+ *                       return of commands to the midlayer
  */
 #ifndef DMAHBA_PORT_PRIV_H
 #define DMAHBA_PORT_PRIV_H
@@ -16,12 +22,12 @@
 #include <linux/dmaengine.h>
 #include <linux/interrupt.h>
 #include <linux/scatterlist.h>
-#include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <scsi/scsi_host.h>
 
 #include "dmahba_port.h"
+#include "dmahba_port_host.h"
 
 /* Where a request is; kept in dmahba_port_req.flags */
 enum dmahba_port_req_state {
@@ -40,28 +46,27 @@ enum dmahba_port_req_state {
 /* memory-side pieces one slave_sg descriptor of a window may take */
 #define DMAHBA_PORT_SG_MAX	64
 
-/*
- * DMAHBA_PORT_HANDOFF_AUTO measures how long each DMAHBA_PORT_EPOCH requests
- * take to arrive, on the CPU it is using; now and then it tries the other
- * way for an epoch and keeps it if that was clearly faster. After a change
- * it tries the other way again after DMAHBA_PORT_PROBE_MIN epochs, then
- * after twice as many each time the try loses, up to a limit per side: a
- * lost try of the other CPU costs a submitter that waits for each request
- * about four epochs' worth of time, so that is rarely done; a lost try of
- * the submitting CPU costs little (the requests queued meanwhile still run
- * on the other one), and it is what brings a context back when its
- * submitter stops queueing requests ahead. A try that has taken longer
- * than the whole epoch may before its end (looked at every
- * DMAHBA_PORT_PROBE_LOOK requests) has lost already and ends there. None
- * of this while another queue of the port has a submitter of its own
- * (dmahba_port_others_busy()).
+/**
+ * struct dmahba_port_stats - what a DMA context has done
+ * @requests: requests given to StartIo
+ * @windows: windows mapped (IoMapTransfer)
+ * @bytes: bytes in those windows
+ * @cancels: windows cancelled (FlushDma before the transfer ended, or failed)
+ * @dma_errors: transfers the channel failed
+ * @map_errors: windows the channel refused
+ * @aborts: requests aborted by the error handler
+ * @resets: resets reported (ResetDetected)
  */
-#define DMAHBA_PORT_EPOCH		32
-#define DMAHBA_PORT_PROBE_MIN		4
-#define DMAHBA_PORT_PROBE_LOOK		4
-#define DMAHBA_PORT_PROBE_LOCAL		256	/* on the submitting CPU */
-#define DMAHBA_PORT_PROBE_REMOTE	32	/* on the other one */
-#define DMAHBA_PORT_BUSY_MS		20
+struct dmahba_port_stats {
+	u64 requests;
+	u64 windows;
+	u64 bytes;
+	u64 cancels;
+	u64 dma_errors;
+	u64 map_errors;
+	u64 aborts;
+	u64 resets;
+};
 
 /**
  * struct dmahba_port_window - the one window in flight on a DMA context
@@ -106,18 +111,6 @@ struct dmahba_port_window {
  * @sg: memory side of the slave_sg descriptor being prepared
  * @sync_work: synchronizes the channel when a cancel happened in atomic context
  * @start_work: delivers a DmaStarted held back by dmahba_port_hold_dma_started()
- * @remote: requests are started on another CPU (enum dmahba_port_handoff)
- * @kicked: @run_tasklet is due on that CPU and has not yet begun
- * @probing: DMAHBA_PORT_HANDOFF_AUTO is trying the other way this epoch
- * @epoch_n: requests queued in the current epoch
- * @epochs: epochs since the last probe
- * @probe_every: epochs between probes: [0] while local, [1] while @remote
- * @epoch_start: when the current epoch began (ktime_get_ns())
- * @epoch_ns: how long the last epoch took: [0] local, [1] remote
- * @last_arrival: jiffies of the last request queued (read without the lock
- *	by the port's other queues)
- * @kick_csd: the IPI that schedules @run_tasklet on the other CPU
- * @run_tasklet: starts the pending requests there (softirq context)
  * @stats: counters shown in debugfs
  * @hw: the miniport's device extension for this context
  */
@@ -136,17 +129,6 @@ struct dmahba_port_queue {
 	struct scatterlist sg[DMAHBA_PORT_SG_MAX];
 	struct work_struct sync_work;
 	struct delayed_work start_work;
-	bool remote;
-	bool kicked;
-	bool probing;
-	unsigned int epoch_n;
-	unsigned int epochs;
-	unsigned int probe_every[2];
-	u64 epoch_start;
-	u64 epoch_ns[2];
-	unsigned long last_arrival;
-	call_single_data_t kick_csd;
-	struct tasklet_struct run_tasklet;
 	struct dmahba_port_stats stats;
 	u64 hw[];
 };
@@ -158,7 +140,6 @@ struct dmahba_port_queue {
  * @dma_dev: the DMA controller's device, against which buffers are mapped
  * @hold_ms: test knob: hold back the DmaStarted of the next window mapped
  *	by this many milliseconds (one-shot; 0 = off)
- * @handoff: enum dmahba_port_handoff: where requests are started
  * @nr_queues: number of DMA contexts
  * @queues: the DMA contexts
  */
@@ -167,7 +148,6 @@ struct dmahba_port {
 	const struct dmahba_port_miniport *mp;
 	struct device *dma_dev;
 	unsigned int hold_ms;
-	unsigned int handoff;
 	unsigned int nr_queues;
 	struct dmahba_port_queue *queues[];
 };
@@ -200,20 +180,13 @@ static inline enum dmahba_port_req_state req_state(struct dmahba_port_req *req)
 }
 
 /* dmahba_port.c */
+void dmahba_port_queue_init(struct dmahba_port_queue *q, struct dmahba_port *port,
+			    struct dma_chan *chan, unsigned int index);
 void dmahba_port_unlock(struct dmahba_port_queue *q, unsigned long flags)
 	__releases(&q->lock);
 void dmahba_port_run(struct dmahba_port_queue *q);
-
-/* dmahba_port_dma.c */
 void dmahba_port_cancel_window(struct dmahba_port_queue *q);
-
-/* dmahba_port_handoff.c */
-void dmahba_port_run_tasklet(struct tasklet_struct *t);
-void dmahba_port_kick_ipi(void *info);
-void dmahba_port_kick(struct dmahba_port_queue *q);
-bool dmahba_port_handing_off(struct dmahba_port_queue *q, bool *kick);
-
-/* dmahba_port_eh.c */
-void dmahba_port_sync_work(struct work_struct *work);
+void dmahba_port_complete(struct dmahba_port_queue *q, struct dmahba_port_req *req);
+void dmahba_port_sync(struct dmahba_port_queue *q);
 
 #endif /* DMAHBA_PORT_PRIV_H */

@@ -34,6 +34,7 @@
 #include <linux/string.h>
 #include <linux/xarray.h>
 
+#include "dmahba_port.h"
 #include "dmahba_store.h"
 
 #define DMAHBA_STORE_GFP	(GFP_ATOMIC | __GFP_NOWARN)

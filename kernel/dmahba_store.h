@@ -18,10 +18,9 @@
 #include <linux/dma-direction.h>
 #include <linux/types.h>
 
-#include "dmahba_port.h"	/* struct dmahba_seg: the HBA side of a window */
-
 struct device;
 struct page;
+struct dmahba_seg;	/* dmahba_port.h: the HBA side of a window */
 struct dmahba_store;
 
 struct dmahba_store *dmahba_store_create(struct device *dma_dev, u64 size);

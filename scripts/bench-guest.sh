@@ -16,7 +16,7 @@
 # BENCH_JOBS (job names, see job_args), BENCH_DEVS, BENCH_TRACE (0/1),
 # BENCH_COUNTERS (0/1), BENCH_PERF (0/1), BENCH_TRACE_RUNTIME (s),
 # BENCH_FIO_ARGS (more fio options for every run, e.g. --cpus_allowed=0),
-# BENCH_DMAHBA_ARGS (more dmahba module parameters, e.g. handoff=0),
+# BENCH_DMAHBA_ARGS (more dmahba module parameters, e.g. nr_channels=1),
 # BENCH_HOSTPROF (0/1), BENCH_HOSTPROF_REPS, BENCH_HOSTPROF_JOB.
 set -u
 export HOME=/tmp PAGER=cat

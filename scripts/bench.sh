@@ -25,7 +25,7 @@
 #   BENCH_TRACE_RUNTIME  seconds of each traced, counted or profiled run (3)
 #   BENCH_FIO_ARGS more fio options for every run on every device, e.g.
 #                  --cpus_allowed=0 (default none)
-#   BENCH_DMAHBA_ARGS more dmahba module parameters, e.g. handoff=0
+#   BENCH_DMAHBA_ARGS more dmahba module parameters, e.g. nr_channels=1
 #                  (default none)
 #   BENCH_COUNTERS 1 (default): context switches, softirqs, IPIs per I/O
 #   BENCH_PERF     1: carry perf (linux-perf) into the VM and profile

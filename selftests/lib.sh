@@ -5,9 +5,7 @@
 #
 # A test sources it, calls ksft_init, reports with ksft_pass/ksft_fail/ksft_skip
 # and ends with ksft_exit. DMAHBA_KO_DIR names where softdma.ko and dmahba.ko
-# are (default: /dmahba, else ../kernel of a source tree). DMAHBA_HANDOFF, if
-# set, is the handoff policy every load of dmahba gets (handoff_test.sh runs
-# other tests again with every request handed off to another CPU).
+# are (default: /dmahba, else ../kernel of a source tree).
 
 KSFT_PASS=0
 KSFT_FAIL=1
@@ -83,8 +81,6 @@ load_mod() {
 	_m=$1
 	shift
 	mod_loaded "$_m" && return 0
-	[ "$_m" = dmahba ] && [ -n "${DMAHBA_HANDOFF:-}" ] && \
-		set -- "$@" handoff="$DMAHBA_HANDOFF"
 	if [ -f "$ko_dir/$_m.ko" ]; then
 		insmod "$ko_dir/$_m.ko" "$@" || return 1
 	else

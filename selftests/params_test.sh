@@ -109,7 +109,6 @@ bad_load dmahba "can_queue=0" can_queue=0
 bad_load dmahba "can_queue=4097" can_queue=4097
 bad_load dmahba "sg_tablesize=0" sg_tablesize=0
 bad_load dmahba "nr_channels=9999" nr_channels=9999
-bad_load dmahba "handoff=3" handoff=3
 bad_load dmahba "channel nonexistent" channel=nonexistent
 bad_load dmahba "driver nosuchdma" dma_driver=nosuchdma
 bad_load dmahba "abc dev_size_mb" dev_size_mb=abc
@@ -164,7 +163,7 @@ dbg_modes() {
 		_m=$(stat -c %a "$_f")
 		_u=$(stat -c %u "$_f")
 		case $(basename "$_f") in
-		fail_nth|fail_every|stall_nth|latency_us|bandwidth_kbps|fail_mode|dma_started_hold_ms|handoff) _want=600 ;;
+		fail_nth|fail_every|stall_nth|latency_us|bandwidth_kbps|fail_mode|dma_started_hold_ms) _want=600 ;;
 		*) _want=400 ;;
 		esac
 		if [ "$_m" != "$_want" ] || [ "$_u" != 0 ]; then
@@ -244,20 +243,6 @@ if [ -f "$f" ]; then
 		"echo 7 > $f && [ \$(cat $f) = 7 ] && echo 0 > $f && [ \$(cat $f) = 0 ]"
 else
 	ksft_fail "dmahba's debugfs has dma_started_hold_ms"
-fi
-# the handoff policy: 0, 1 or 2
-f=/sys/kernel/debug/dmahba/host$h/handoff
-if [ -f "$f" ]; then
-	ksft_check "handoff is 2 (auto) by default" [ "$(cat "$f")" = 2 ]
-	bad=""
-	for v in abc -1 3 4294967296 12abc " " "1 2" 1.5; do
-		bad_write "$f" "$v" || bad="$bad '$v'"
-	done
-	ksft_check "handoff refuses non-numbers, negatives and over 2, unchanged${bad:+ (accepted:$bad)}" [ -z "$bad" ]
-	ksft_check "handoff takes 0, 1 and 2" sh -c \
-		"echo 0 > $f && [ \$(cat $f) = 0 ] && echo 1 > $f && [ \$(cat $f) = 1 ] && echo 2 > $f && [ \$(cat $f) = 2 ]"
-else
-	ksft_fail "dmahba's debugfs has handoff"
 fi
 ro=""
 for k in submitted completed failed queued; do

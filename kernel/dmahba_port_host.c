@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmahba_port_host.c - the port layer as the host's creator sees it: claim
+ * the DMA channels and set up the DMA contexts, queuecommand, the counters
+ * and the test knob in debugfs. The top of the port's stack: it calls
+ * dmahba_port.c, nothing calls it but the host (dmahba_main.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blk-mq.h>
+#include <linux/debugfs.h>
+#include <linux/dmaengine.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <scsi/scsi_cmnd.h>
+#include <scsi/scsi_host.h>
+
+#include "dmahba_port_priv.h"
+
+/**
+ * dmahba_port_queuecommand() - the host's queuecommand: queue for StartIo
+ * @shost: the host
+ * @scmd: the command
+ *
+ * The command waits on its hardware queue's DMA context until the miniport
+ * takes it; if the miniport has said NextRequest, this CPU starts it.
+ * It never sleeps and never allocates.
+ *
+ * Context: blk-mq dispatch, may be atomic.
+ * Return: 0.
+ */
+int dmahba_port_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
+{
+	struct dmahba_port *port = shost_to_port(shost);
+	struct dmahba_port_req *req = scsi_cmd_priv(scmd);
+	struct dmahba_port_queue *q;
+	unsigned long flags;
+
+	req->scmd = scmd;
+	req->tag = blk_mq_unique_tag(scsi_cmd_to_rq(scmd));
+	req->nsg = 0;
+	req->flags = DMAHBA_PORT_REQ_PENDING;
+	q = req_to_queue(port, req);
+
+	/*
+	 * With bottom halves off, a channel that runs its engine or its
+	 * callbacks in softirq context does so on this CPU as soon as they
+	 * are enabled again, rather than in a thread woken for it.
+	 */
+	local_bh_disable();
+	spin_lock_irqsave(&q->lock, flags);
+	list_add_tail(&req->node, &q->pending);
+	dmahba_port_run(q);
+	dmahba_port_unlock(q, flags);
+	local_bh_enable();
+	return 0;
+}
+
+static bool dmahba_port_filter(struct dma_chan *chan, void *param)
+{
+	const char *const *want = param;	/* { channel, driver, device } */
+	struct device *dev = chan->device->dev;
+
+	if (want[0] && want[0][0])
+		return !strcmp(dma_chan_name(chan), want[0]);
+	if (want[2] && dev != (struct device *)want[2])
+		return false;
+	return dev->driver && !strcmp(dev->driver->name, want[1]);
+}
+
+/**
+ * dmahba_port_cmd_size() - per-command area the host template must ask for
+ * @mp: the miniport
+ *
+ * Context: any.
+ * Return: size in bytes: the port's request and the miniport's extension.
+ */
+size_t dmahba_port_cmd_size(const struct dmahba_port_miniport *mp)
+{
+	return sizeof(struct dmahba_port_req) + mp->req_size;
+}
+
+/**
+ * dmahba_port_create() - claim DMA channels and set up the DMA contexts
+ * @shost: the host the port serves; shost_priv(shost) must begin with a
+ *	pointer the caller sets to the returned port
+ * @mp: the miniport
+ * @channel: the name of the one channel to use ("dma0chan1"), or NULL
+ * @driver: without @channel: the DMA driver whose channels to use
+ * @nr_queues: how many channels (DMA contexts) to claim, at least one
+ *
+ * All channels are taken from the DMA device of the first one, through the
+ * public dmaengine API only, and must offer DMA_MEMCPY. Fewer than
+ * @nr_queues is fine as long as there is one; the host's nr_hw_queues is
+ * set to the number claimed.
+ *
+ * Context: process context, may sleep.
+ * Return: the port, or an ERR_PTR: -ENODEV without a usable channel.
+ */
+struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
+				       const struct dmahba_port_miniport *mp,
+				       const char *channel, const char *driver,
+				       unsigned int nr_queues)
+{
+	const char *want[3] = { channel, driver, NULL };
+	struct dmahba_port_queue *q;
+	struct dmahba_port *port;
+	struct dma_chan *chan;
+	dma_cap_mask_t mask;
+	unsigned int i;
+
+	if (channel && channel[0])
+		nr_queues = 1;
+	port = kzalloc(struct_size(port, queues, nr_queues), GFP_KERNEL);
+	if (!port)
+		return ERR_PTR(-ENOMEM);
+	port->shost = shost;
+	port->mp = mp;
+
+	dma_cap_zero(mask);
+	dma_cap_set(DMA_MEMCPY, mask);
+	for (i = 0; i < nr_queues; i++) {
+		chan = dma_request_channel(mask, dmahba_port_filter, want);
+		if (!chan)
+			break;
+		q = kzalloc(struct_size(q, hw, DIV_ROUND_UP(mp->hw_size, sizeof(u64))),
+			    GFP_KERNEL);
+		if (!q) {
+			dma_release_channel(chan);
+			break;
+		}
+		if (!port->dma_dev) {
+			port->dma_dev = dmaengine_get_dma_device(chan);
+			want[2] = (const char *)chan->device->dev;
+		}
+		dmahba_port_queue_init(q, port, chan, i);
+		port->queues[i] = q;
+		port->nr_queues++;
+	}
+	if (!port->nr_queues) {
+		kfree(port);
+		if (channel && channel[0])
+			pr_err("DMA channel %s not found or busy, or it cannot do memcpy\n",
+			       channel);
+		else
+			pr_err("no free memcpy-capable DMA channel of driver \"%s\" (load it first: modprobe %s)\n",
+			       driver, driver);
+		return ERR_PTR(-ENODEV);
+	}
+	shost->nr_hw_queues = port->nr_queues;
+	return port;
+}
+
+/**
+ * dmahba_port_destroy() - release the channels of a port
+ * @port: the port; its host has been removed, so no command is left
+ *
+ * Context: process context, may sleep.
+ */
+void dmahba_port_destroy(struct dmahba_port *port)
+{
+	unsigned int i;
+
+	for (i = 0; i < port->nr_queues; i++) {
+		struct dmahba_port_queue *q = port->queues[i];
+
+		cancel_delayed_work_sync(&q->start_work);
+		cancel_work_sync(&q->sync_work);
+		dmaengine_terminate_sync(q->chan);
+		dma_release_channel(q->chan);
+		kfree(q);
+	}
+	kfree(port);
+}
+
+/**
+ * dmahba_port_device() - the DMA controller's device of a port
+ * @port: the port
+ *
+ * Context: any.
+ * Return: the device buffers are mapped against.
+ */
+struct device *dmahba_port_device(struct dmahba_port *port)
+{
+	return port->dma_dev;
+}
+
+/**
+ * dmahba_port_nr_queues() - number of DMA contexts of a port
+ * @port: the port
+ *
+ * Context: any.
+ * Return: the number of channels claimed.
+ */
+unsigned int dmahba_port_nr_queues(struct dmahba_port *port)
+{
+	return port->nr_queues;
+}
+
+/**
+ * dmahba_port_hw() - a DMA context's device extension
+ * @port: the port
+ * @i: the context's index
+ *
+ * For the host's creator, to initialise the extensions before the host is
+ * added.
+ *
+ * Context: any.
+ * Return: the miniport's device extension of context @i.
+ */
+void *dmahba_port_hw(struct dmahba_port *port, unsigned int i)
+{
+	return port->queues[i]->hw;
+}
+
+/**
+ * dmahba_port_chan_name() - name of a DMA context's channel
+ * @port: the port
+ * @i: the context's index
+ *
+ * Context: any.
+ * Return: the channel's name, such as "dma0chan1".
+ */
+const char *dmahba_port_chan_name(struct dmahba_port *port, unsigned int i)
+{
+	return dma_chan_name(port->queues[i]->chan);
+}
+
+/**
+ * dmahba_port_stats_show() - the DMA contexts' counters, one line each
+ * @port: the port
+ * @m: the seq_file of a debugfs "stats" file; a header line comes first
+ *
+ * Context: process context; takes each queue's lock in turn.
+ */
+void dmahba_port_stats_show(struct dmahba_port *port, struct seq_file *m)
+{
+	struct dmahba_port_stats st;
+	unsigned long flags;
+	unsigned int i;
+
+	seq_puts(m, "queue channel requests windows bytes cancels dma_errors map_errors aborts resets\n");
+	for (i = 0; i < port->nr_queues; i++) {
+		struct dmahba_port_queue *q = port->queues[i];
+
+		spin_lock_irqsave(&q->lock, flags);
+		st = q->stats;
+		spin_unlock_irqrestore(&q->lock, flags);
+		seq_printf(m, "%u %s %llu %llu %llu %llu %llu %llu %llu %llu\n",
+			   i, dma_chan_name(q->chan), st.requests, st.windows,
+			   st.bytes, st.cancels, st.dma_errors, st.map_errors,
+			   st.aborts, st.resets);
+	}
+}
+
+/*
+ * Test knob, debugfs dma_started_hold_ms: hold back the DmaStarted of the
+ * next window mapped on any of the port's DMA contexts by this many
+ * milliseconds, 1 to 60000; 0 disarms; reads 0 once a window took it.
+ *
+ * Models a slow grant of the system DMA controller: the window is mapped
+ * and its transfer may even end, but the miniport hears neither until
+ * DmaStarted, so an abort or reset meanwhile cancels the window before
+ * DmaStarted (FlushDma's early cancel path), after which the held
+ * DmaStarted is not delivered. One-shot.
+ */
+static int dmahba_port_hold_set(void *data, u64 ms)
+{
+	struct dmahba_port *port = data;
+
+	if (ms > 60000)
+		return -EINVAL;
+	WRITE_ONCE(port->hold_ms, ms);
+	return 0;
+}
+
+static int dmahba_port_hold_get(void *data, u64 *ms)
+{
+	struct dmahba_port *port = data;
+
+	*ms = READ_ONCE(port->hold_ms);	/* 0 once a window took it */
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dmahba_port_hold_fops, dmahba_port_hold_get,
+			 dmahba_port_hold_set, "%llu\n");
+
+/**
+ * dmahba_port_debugfs_init() - the port's debugfs files
+ * @port: the port
+ * @dir: the host's debugfs directory
+ *
+ * dma_started_hold_ms: the test knob above.
+ *
+ * Context: process context.
+ */
+void dmahba_port_debugfs_init(struct dmahba_port *port, struct dentry *dir)
+{
+	debugfs_create_file_unsafe("dma_started_hold_ms", 0600, dir, port,
+				   &dmahba_port_hold_fops);
+}
