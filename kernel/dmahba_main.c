@@ -77,6 +77,11 @@ module_param(dma_driver, charp, 0444);
 MODULE_PARM_DESC(dma_driver,
 		 "Driver whose memcpy-capable DMA channels to use. Default: softdma");
 
+static unsigned int poll_queues;
+module_param(poll_queues, uint, 0444);
+MODULE_PARM_DESC(poll_queues,
+		 "Hardware queues per host that are polled (io_uring hipri, RWF_HIPRI): the last of its DMA channels, whose windows ask for no interrupt; at most the channels less one. Default: 0");
+
 static struct dentry *dmahba_debugfs;
 static struct platform_device *dmahba_pdevs[DMAHBA_MAX_HOSTS];
 static struct dmahba_port_miniport dmahba_mp;
@@ -180,6 +185,8 @@ static struct scsi_host_template dmahba_template = {
 	.eh_target_reset_handler = dmahba_eh_bus_reset,
 	.eh_bus_reset_handler = dmahba_eh_bus_reset,
 	.eh_host_reset_handler = dmahba_eh_host_reset,
+	.map_queues = dmahba_port_map_queues,
+	.mq_poll = dmahba_port_mq_poll,
 	.this_id = -1,
 	.track_queue_depth = 1,
 	/* a mock bus needs no settle time after a reset */
@@ -234,6 +241,12 @@ static int dmahba_probe(struct platform_device *pdev)
 		err = PTR_ERR(h->port);
 		goto err_put_host;
 	}
+	err = dmahba_port_set_poll_queues(h->port, poll_queues);
+	if (err) {
+		pr_err("poll_queues=%u: must be less than the %u DMA channel(s) of the host\n",
+		       poll_queues, dmahba_port_nr_queues(h->port));
+		goto err_destroy_port;
+	}
 	for (i = 0; i < dmahba_port_nr_queues(h->port); i++)
 		dmahba_hba_init(dmahba_port_hw(h->port, i), h);
 
@@ -277,9 +290,10 @@ static int dmahba_probe(struct platform_device *pdev)
 	debugfs_create_file("stats", 0400, h->debugfs, h, &dmahba_stats_fops);
 	dmahba_port_debugfs_init(h->port, h->debugfs);
 	scsi_scan_host(shost);
-	dev_info(&pdev->dev, "host%u: %u LU(s) of %u MiB, %u-byte blocks, %u DMA channel(s) from %s\n",
+	dev_info(&pdev->dev, "host%u: %u LU(s) of %u MiB, %u-byte blocks, %u DMA channel(s) from %s, %u polled\n",
 		 shost->host_no, num_luns, dev_size_mb, sector_size,
-		 dmahba_port_nr_queues(h->port), dmahba_port_chan_name(h->port, 0));
+		 dmahba_port_nr_queues(h->port), dmahba_port_chan_name(h->port, 0),
+		 poll_queues);
 	return 0;
 
 err_destroy_lus:
@@ -352,6 +366,11 @@ static int __init dmahba_check_params(void)
 	}
 	if (nr_channels > 256) {
 		pr_err("nr_channels=%u: must be 0 (one per CPU) to 256\n", nr_channels);
+		return -EINVAL;
+	}
+	if (poll_queues && poll_queues >= (nr_channels ? nr_channels : 256)) {
+		pr_err("poll_queues=%u: must be less than the DMA channels per host (nr_channels=%u)\n",
+		       poll_queues, nr_channels);
 		return -EINVAL;
 	}
 	return 0;

@@ -73,6 +73,22 @@ static void dmahba_port_return(struct dmahba_port_queue *q,
 	}
 }
 
+static void dmahba_port_unlock_return(struct dmahba_port_queue *q,
+				      unsigned long flags, bool bh)
+	__releases(&q->lock)
+{
+	LIST_HEAD(done);
+
+	if (!q->sync_needed)
+		list_splice_init(&q->done, &done);
+	else
+		queue_work(system_highpri_wq, &q->sync_work);
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (bh)
+		local_bh_enable();
+	dmahba_port_return(q, &done);
+}
+
 /**
  * dmahba_port_unlock() - drop a context's lock and return what completed
  * @q: the DMA context, its lock held
@@ -87,14 +103,26 @@ static void dmahba_port_return(struct dmahba_port_queue *q,
 void dmahba_port_unlock(struct dmahba_port_queue *q, unsigned long flags)
 	__releases(&q->lock)
 {
-	LIST_HEAD(done);
+	dmahba_port_unlock_return(q, flags, false);
+}
 
-	if (!q->sync_needed)
-		list_splice_init(&q->done, &done);
-	else
-		queue_work(system_highpri_wq, &q->sync_work);
-	spin_unlock_irqrestore(&q->lock, flags);
-	dmahba_port_return(q, &done);
+/**
+ * dmahba_port_unlock_bh() - dmahba_port_unlock() after local_bh_disable()
+ * @q: the DMA context, its lock held
+ * @flags: as saved by spin_lock_irqsave()
+ *
+ * As dmahba_port_unlock(), but enables bottom halves again before the
+ * completed requests are returned, so that a command completed from task
+ * context (blk-mq polling, the error handler) completes there: a polled
+ * request's bio may be put back into a per-CPU cache only in task context.
+ *
+ * Context: task context, bottom halves disabled once by the caller;
+ * called with @q->lock held, returns without it and with them enabled.
+ */
+void dmahba_port_unlock_bh(struct dmahba_port_queue *q, unsigned long flags)
+	__releases(&q->lock)
+{
+	dmahba_port_unlock_return(q, flags, true);
 }
 
 /* Deliver the DmaStarted latched for the window: the miniport arms the HBA. */
@@ -233,8 +261,7 @@ void dmahba_port_sync(struct dmahba_port_queue *q)
 	spin_lock_irqsave(&q->lock, flags);
 	q->sync_needed = false;
 	dmahba_port_run(q);
-	dmahba_port_unlock(q, flags);
-	local_bh_enable();
+	dmahba_port_unlock_bh(q, flags);
 }
 
 /* Synchronize a channel cancelled in atomic context (system_highpri_wq). */
@@ -269,8 +296,7 @@ static void dmahba_port_start_work(struct work_struct *work)
 		if (!q->sync_needed)
 			dmahba_port_run(q);
 	}
-	dmahba_port_unlock(q, flags);
-	local_bh_enable();
+	dmahba_port_unlock_bh(q, flags);
 }
 
 /**

@@ -90,17 +90,34 @@ static bool dmahba_port_gather(struct dmahba_port_queue *q,
 	return true;
 }
 
-/* Submit @tx; the window's last descriptor carries the callback. */
+/*
+ * Submit @tx. The window's last descriptor carries the callback and asks
+ * for the interrupt, except on a poll queue, where its cookie is kept for
+ * dmahba_port_poll() instead.
+ */
 static int dmahba_port_submit(struct dmahba_port_queue *q,
 			      struct dma_async_tx_descriptor *tx, bool last)
 {
+	dma_cookie_t cookie;
+
 	if (!tx)
 		return -EIO;
-	if (last) {
+	if (last && !q->poll) {
 		tx->callback_result = dmahba_port_dma_done;
 		tx->callback_param = q;
 	}
-	return dma_submit_error(dmaengine_submit(tx)) ? -EIO : 0;
+	cookie = dmaengine_submit(tx);
+	if (dma_submit_error(cookie))
+		return -EIO;
+	if (last)
+		q->win.cookie = cookie;
+	return 0;
+}
+
+/* DMA_PREP_INTERRUPT on the window's last descriptor, unless polled */
+static unsigned long dmahba_port_prep_flags(struct dmahba_port_queue *q, bool last)
+{
+	return DMA_CTRL_ACK | (last && !q->poll ? DMA_PREP_INTERRUPT : 0);
 }
 
 static int dmahba_port_submit_memcpy(struct dmahba_port_queue *q,
@@ -108,8 +125,7 @@ static int dmahba_port_submit_memcpy(struct dmahba_port_queue *q,
 				     bool last)
 {
 	return dmahba_port_submit(q, dmaengine_prep_dma_memcpy(q->chan, dst, src, len,
-							       DMA_CTRL_ACK |
-							       (last ? DMA_PREP_INTERRUPT : 0)),
+							       dmahba_port_prep_flags(q, last)),
 				  last);
 }
 
@@ -132,8 +148,7 @@ static int dmahba_port_submit_slave(struct dmahba_port_queue *q,
 	return dmahba_port_submit(q, dmaengine_prep_slave_sg(q->chan, q->sg, k,
 							     to_hba ? DMA_MEM_TO_DEV :
 								      DMA_DEV_TO_MEM,
-							     DMA_CTRL_ACK |
-							     (last ? DMA_PREP_INTERRUPT : 0)),
+							     dmahba_port_prep_flags(q, last)),
 				  last);
 }
 
@@ -253,6 +268,7 @@ int dmahba_port_io_map_transfer(void *hw, struct dmahba_port_req *req,
 		.length = length,
 		.mapped = true,
 		.start_latched = true,
+		.cookie = w->cookie,	/* as dmahba_port_submit() set it */
 	};
 	q->stats.windows++;
 	q->stats.bytes += length;
@@ -395,4 +411,48 @@ struct device *dmahba_port_dma_device(void *hw)
 unsigned int dmahba_port_queue_index(void *hw)
 {
 	return hw_to_queue(hw)->index;
+}
+
+/**
+ * dmahba_port_poll() - poll a context's window: the HBA's interrupt, polled
+ * @q: a poll queue's DMA context
+ *
+ * Asks the channel (dmaengine_tx_status()) whether the window's last
+ * descriptor has ended; the descriptors of a window complete in order, so
+ * then the whole window has. If so, the port acts as on the channel's
+ * callback: the miniport's interrupt once DmaStarted armed the HBA, its
+ * FlushDma, notifications and the next StartIo, in the same order. On a
+ * DMA engine of hardware this reads the channel's status registers.
+ *
+ * Context: blk-mq polling (mq_poll), process context, any CPU.
+ * Return: the number of commands completed and returned to the midlayer.
+ */
+int dmahba_port_poll(struct dmahba_port_queue *q)
+{
+	struct dmahba_port_window *w = &q->win;
+	struct dmahba_port_req *req;
+	struct dma_tx_state state;
+	enum dma_status status;
+	unsigned long flags;
+	int n = 0;
+
+	local_bh_disable();	/* as in dmahba_port_sync(): run() may issue */
+	spin_lock_irqsave(&q->lock, flags);
+	if (w->mapped && !w->dma_done) {
+		status = dmaengine_tx_status(q->chan, w->cookie, &state);
+		if (status == DMA_COMPLETE || status == DMA_ERROR) {
+			w->dma_done = true;
+			/* the failed transfer's own result is in no callback */
+			w->result = status == DMA_COMPLETE ? DMA_TRANS_NOERROR :
+							     DMA_TRANS_ABORTED;
+			w->residue = status == DMA_COMPLETE ? 0 : w->length;
+			q->stats.polled++;
+			dmahba_port_run(q);
+		}
+	}
+	if (!q->sync_needed)
+		list_for_each_entry(req, &q->done, node)
+			n++;
+	dmahba_port_unlock_bh(q, flags);
+	return n;
 }

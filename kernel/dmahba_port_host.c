@@ -2,8 +2,9 @@
 /*
  * dmahba_port_host.c - the port layer as the host's creator sees it: claim
  * the DMA channels and set up the DMA contexts, queuecommand, the counters
- * and the test knob in debugfs. The top of the port's stack: it calls
- * dmahba_port.c, nothing calls it but the host (dmahba_main.c).
+ * and the test knob in debugfs, poll queues. The top of the port's stack: it
+ * calls dmahba_port_dma.c and dmahba_port.c, nothing calls it but the host
+ * (dmahba_main.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -51,8 +52,7 @@ int dmahba_port_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
 	spin_lock_irqsave(&q->lock, flags);
 	list_add_tail(&req->node, &q->pending);
 	dmahba_port_run(q);
-	dmahba_port_unlock(q, flags);
-	local_bh_enable();
+	dmahba_port_unlock_bh(q, flags);
 	return 0;
 }
 
@@ -66,6 +66,77 @@ static bool dmahba_port_filter(struct dma_chan *chan, void *param)
 	if (want[2] && dev != (struct device *)want[2])
 		return false;
 	return dev->driver && !strcmp(dev->driver->name, want[1]);
+}
+
+/**
+ * dmahba_port_set_poll_queues() - make the last DMA contexts poll queues
+ * @port: the port, its host not yet added
+ * @n: how many; 0 for none. At least one context must stay a default
+ *	(interrupt-driven) one.
+ *
+ * Sets the host's nr_maps: 3 (default, read, poll) with poll queues, else 1.
+ * Windows of a poll queue ask the channel for no interrupt and no callback;
+ * blk-mq polls them through dmahba_port_mq_poll().
+ *
+ * Context: process context, before scsi_add_host().
+ * Return: 0, or -EINVAL if @n leaves no default queue.
+ */
+int dmahba_port_set_poll_queues(struct dmahba_port *port, unsigned int n)
+{
+	unsigned int i;
+
+	if (n && n >= port->nr_queues)
+		return -EINVAL;
+	port->poll_queues = n;
+	for (i = 0; i < port->nr_queues; i++)
+		port->queues[i]->poll = i >= port->nr_queues - n;
+	port->shost->nr_maps = n ? HCTX_MAX_TYPES : 1;
+	return 0;
+}
+
+/**
+ * dmahba_port_map_queues() - map_queues of the host template
+ * @shost: the host
+ *
+ * Default map: the interrupt-driven contexts, from 0. Read map: none of its
+ * own (reads use the default queues). Poll map: the poll queues, after them.
+ *
+ * Context: process context, when the tag set's maps are (re)built.
+ */
+void dmahba_port_map_queues(struct Scsi_Host *shost)
+{
+	struct dmahba_port *port = shost_to_port(shost);
+	struct blk_mq_tag_set *set = &shost->tag_set;
+	struct blk_mq_queue_map *map = &set->map[HCTX_TYPE_DEFAULT];
+
+	map->nr_queues = port->nr_queues - port->poll_queues;
+	map->queue_offset = 0;
+	blk_mq_map_queues(map);
+	if (set->nr_maps <= HCTX_TYPE_POLL)
+		return;
+	set->map[HCTX_TYPE_READ].nr_queues = 0;
+	map = &set->map[HCTX_TYPE_POLL];
+	map->nr_queues = port->poll_queues;
+	map->queue_offset = port->nr_queues - port->poll_queues;
+	if (map->nr_queues)
+		blk_mq_map_queues(map);
+}
+
+/**
+ * dmahba_port_mq_poll() - mq_poll of the host template
+ * @shost: the host
+ * @queue_num: the hardware queue blk-mq polls
+ *
+ * Context: blk-mq polling, process context.
+ * Return: the number of commands completed.
+ */
+int dmahba_port_mq_poll(struct Scsi_Host *shost, unsigned int queue_num)
+{
+	struct dmahba_port *port = shost_to_port(shost);
+
+	if (queue_num >= port->nr_queues || !port->queues[queue_num]->poll)
+		return 0;
+	return dmahba_port_poll(port->queues[queue_num]);
 }
 
 /**
@@ -239,17 +310,17 @@ void dmahba_port_stats_show(struct dmahba_port *port, struct seq_file *m)
 	unsigned long flags;
 	unsigned int i;
 
-	seq_puts(m, "queue channel requests windows bytes cancels dma_errors map_errors aborts resets\n");
+	seq_puts(m, "queue channel requests windows bytes cancels dma_errors map_errors aborts resets polled\n");
 	for (i = 0; i < port->nr_queues; i++) {
 		struct dmahba_port_queue *q = port->queues[i];
 
 		spin_lock_irqsave(&q->lock, flags);
 		st = q->stats;
 		spin_unlock_irqrestore(&q->lock, flags);
-		seq_printf(m, "%u %s %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		seq_printf(m, "%u %s %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   i, dma_chan_name(q->chan), st.requests, st.windows,
 			   st.bytes, st.cancels, st.dma_errors, st.map_errors,
-			   st.aborts, st.resets);
+			   st.aborts, st.resets, st.polled);
 	}
 }
 

@@ -33,10 +33,13 @@ const char *dmahba_port_chan_name(struct dmahba_port *port, unsigned int i);
 size_t dmahba_port_cmd_size(const struct dmahba_port_miniport *mp);
 void dmahba_port_debugfs_init(struct dmahba_port *port, struct dentry *dir);
 void dmahba_port_stats_show(struct dmahba_port *port, struct seq_file *m);
+int dmahba_port_set_poll_queues(struct dmahba_port *port, unsigned int n);
 
 /* the host template's handlers */
 int dmahba_port_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd);
 int dmahba_port_eh_abort(struct scsi_cmnd *scmd);
 int dmahba_port_eh_reset(struct Scsi_Host *shost, u64 lun);
+void dmahba_port_map_queues(struct Scsi_Host *shost);
+int dmahba_port_mq_poll(struct Scsi_Host *shost, unsigned int queue_num);
 
 #endif /* DMAHBA_PORT_HOST_H */

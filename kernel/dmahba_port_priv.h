@@ -7,7 +7,8 @@
  *
  * The files form a stack; each calls only those below it:
  *
- *   dmahba_port_host.c  setup, queuecommand, debugfs (dmahba_port_host.h)
+ *   dmahba_port_host.c  setup, queuecommand, poll queues, debugfs
+ *                       (dmahba_port_host.h)
  *   dmahba_port_eh.c    abort and reset
  *   dmahba_port_dma.c   IoMapTransfer, the channel's callback, FlushDma,
  *                       notifications (the miniport's services)
@@ -56,6 +57,7 @@ enum dmahba_port_req_state {
  * @map_errors: windows the channel refused
  * @aborts: requests aborted by the error handler
  * @resets: resets reported (ResetDetected)
+ * @polled: windows whose end a poll found (poll queues)
  */
 struct dmahba_port_stats {
 	u64 requests;
@@ -66,6 +68,7 @@ struct dmahba_port_stats {
 	u64 map_errors;
 	u64 aborts;
 	u64 resets;
+	u64 polled;
 };
 
 /**
@@ -77,9 +80,11 @@ struct dmahba_port_stats {
  * @start_latched: DmaStarted is owed to the miniport
  * @start_held: that DmaStarted is held back by the test knob (start_work)
  * @armed: DmaStarted ran: the HBA may interrupt
- * @dma_done: the channel's callback arrived with @result and @residue
+ * @dma_done: the transfer ended, with @result and @residue: the channel's
+ *	callback said so, or on a poll queue dmaengine_tx_status() of @cookie
  * @result: the transfer's dmaengine result
  * @residue: bytes not transferred, as the channel reported them
+ * @cookie: the cookie of the window's last descriptor (poll queues)
  */
 struct dmahba_port_window {
 	struct dmahba_port_req *req;
@@ -92,6 +97,7 @@ struct dmahba_port_window {
 	bool dma_done;
 	enum dmaengine_tx_result result;
 	u32 residue;
+	dma_cookie_t cookie;
 };
 
 /**
@@ -108,6 +114,8 @@ struct dmahba_port_window {
  * @sync_needed: the channel was terminated; synchronize before reuse
  * @win: the window in flight
  * @slave: the channel can do slave_sg: one descriptor per HBA segment
+ * @poll: a poll queue (HCTX_TYPE_POLL): its windows ask for no interrupt
+ *	and no callback; blk-mq's polling (mq_poll) finds them ended
  * @sg: memory side of the slave_sg descriptor being prepared
  * @sync_work: synchronizes the channel when a cancel happened in atomic context
  * @start_work: delivers a DmaStarted held back by dmahba_port_hold_dma_started()
@@ -126,6 +134,7 @@ struct dmahba_port_queue {
 	bool sync_needed;
 	struct dmahba_port_window win;
 	bool slave;
+	bool poll;
 	struct scatterlist sg[DMAHBA_PORT_SG_MAX];
 	struct work_struct sync_work;
 	struct delayed_work start_work;
@@ -141,6 +150,7 @@ struct dmahba_port_queue {
  * @hold_ms: test knob: hold back the DmaStarted of the next window mapped
  *	by this many milliseconds (one-shot; 0 = off)
  * @nr_queues: number of DMA contexts
+ * @poll_queues: how many of them, the last ones, are poll queues
  * @queues: the DMA contexts
  */
 struct dmahba_port {
@@ -149,6 +159,7 @@ struct dmahba_port {
 	struct device *dma_dev;
 	unsigned int hold_ms;
 	unsigned int nr_queues;
+	unsigned int poll_queues;
 	struct dmahba_port_queue *queues[];
 };
 
@@ -184,9 +195,14 @@ void dmahba_port_queue_init(struct dmahba_port_queue *q, struct dmahba_port *por
 			    struct dma_chan *chan, unsigned int index);
 void dmahba_port_unlock(struct dmahba_port_queue *q, unsigned long flags)
 	__releases(&q->lock);
+void dmahba_port_unlock_bh(struct dmahba_port_queue *q, unsigned long flags)
+	__releases(&q->lock);
 void dmahba_port_run(struct dmahba_port_queue *q);
 void dmahba_port_cancel_window(struct dmahba_port_queue *q);
 void dmahba_port_complete(struct dmahba_port_queue *q, struct dmahba_port_req *req);
 void dmahba_port_sync(struct dmahba_port_queue *q);
+
+/* dmahba_port_dma.c */
+int dmahba_port_poll(struct dmahba_port_queue *q);
 
 #endif /* DMAHBA_PORT_PRIV_H */

@@ -109,6 +109,8 @@ bad_load dmahba "can_queue=0" can_queue=0
 bad_load dmahba "can_queue=4097" can_queue=4097
 bad_load dmahba "sg_tablesize=0" sg_tablesize=0
 bad_load dmahba "nr_channels=9999" nr_channels=9999
+bad_load dmahba "poll_queues=2" nr_channels=2 poll_queues=2
+bad_load dmahba "poll_queues=255" poll_queues=255
 bad_load dmahba "channel nonexistent" channel=nonexistent
 bad_load dmahba "driver nosuchdma" dma_driver=nosuchdma
 bad_load dmahba "abc dev_size_mb" dev_size_mb=abc
