@@ -30,7 +30,7 @@
  * Limits advertised in the Block Limits VPD page (B0h, built by
  * dmahba_spc.c) and enforced by the block commands (dmahba_sbc.c).
  */
-#define DMAHBA_EMU_MAX_UNMAP_BYTES	SZ_32M	/* per UNMAP, see below */
+#define DMAHBA_EMU_MAX_UNMAP_BYTES	SZ_32M	/* dmahba_emu_max_unmap_blocks() */
 #define DMAHBA_EMU_MAX_UNMAP_DESC	256U	/* block descriptors */
 /* an UNMAP parameter list with DMAHBA_EMU_MAX_UNMAP_DESC descriptors */
 #define DMAHBA_EMU_UNMAP_PARAM		(8 + 16 * DMAHBA_EMU_MAX_UNMAP_DESC)
