@@ -124,6 +124,7 @@ enum dmahba_emu_step {
 #define DMAHBA_OP_SA		BIT(0)	/* the opcode has service actions */
 #define DMAHBA_OP_NO_UA		BIT(1)	/* not stopped by a unit attention */
 #define DMAHBA_OP_MEDIUM	BIT(2)	/* needs a started medium */
+#define DMAHBA_OP_NO_DATA	BIT(3)	/* never has a data phase */
 
 /**
  * struct dmahba_emu_op - one supported command

@@ -38,7 +38,7 @@ static enum dmahba_scsi_ret dmahba_scsi_rsoc(struct dmahba_scsi_cmd *sc);
 
 /* sorted by operation code */
 static const struct dmahba_emu_op dmahba_scsi_ops[] = {
-	{ TEST_UNIT_READY, 0, DMAHBA_OP_MEDIUM, 6,
+	{ TEST_UNIT_READY, 0, DMAHBA_OP_MEDIUM | DMAHBA_OP_NO_DATA, 6,
 	  { TEST_UNIT_READY, 0, 0, 0, 0, CTL }, dmahba_spc_tur },
 	{ REQUEST_SENSE, 0, DMAHBA_OP_NO_UA, 6,
 	  { REQUEST_SENSE, 0x01, 0, 0, 0xff, CTL }, dmahba_spc_request_sense },
@@ -52,9 +52,9 @@ static const struct dmahba_emu_op dmahba_scsi_ops[] = {
 	  { MODE_SELECT, 0x11, 0, 0, 0xff, CTL }, dmahba_spc_mode_select },
 	{ MODE_SENSE, 0, 0, 6,
 	  { MODE_SENSE, 0x08, 0xff, 0xff, 0xff, CTL }, dmahba_spc_mode_sense },
-	{ START_STOP, 0, 0, 6,
+	{ START_STOP, 0, DMAHBA_OP_NO_DATA, 6,
 	  { START_STOP, 0x01, 0, 0x0f, 0xf7, CTL }, dmahba_sbc_start_stop },
-	{ ALLOW_MEDIUM_REMOVAL, 0, 0, 6,
+	{ ALLOW_MEDIUM_REMOVAL, 0, DMAHBA_OP_NO_DATA, 6,
 	  { ALLOW_MEDIUM_REMOVAL, 0, 0, 0, 0x03, CTL }, dmahba_sbc_medium_removal },
 	{ READ_CAPACITY, 0, 0, 10,
 	  { READ_CAPACITY, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0x01, CTL },
@@ -71,7 +71,7 @@ static const struct dmahba_emu_op dmahba_scsi_ops[] = {
 	{ VERIFY, 0, DMAHBA_OP_MEDIUM, 10,
 	  { VERIFY, 0x16, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
 	  dmahba_sbc_verify },
-	{ SYNCHRONIZE_CACHE, 0, DMAHBA_OP_MEDIUM, 10,
+	{ SYNCHRONIZE_CACHE, 0, DMAHBA_OP_MEDIUM | DMAHBA_OP_NO_DATA, 10,
 	  { SYNCHRONIZE_CACHE, 0x06, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff,
 	    CTL }, dmahba_sbc_sync_cache },
 	{ WRITE_SAME, 0, DMAHBA_OP_MEDIUM, 10,
@@ -100,7 +100,8 @@ static const struct dmahba_emu_op dmahba_scsi_ops[] = {
 	{ VERIFY_16, 0, DMAHBA_OP_MEDIUM, 16,
 	  { VERIFY_16, 0x16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_sbc_verify },
-	{ SYNCHRONIZE_CACHE_16, 0, DMAHBA_OP_MEDIUM, 16,
+	{ SYNCHRONIZE_CACHE_16, 0, DMAHBA_OP_MEDIUM | DMAHBA_OP_NO_DATA,
+	  16,
 	  { SYNCHRONIZE_CACHE_16, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, CTL },
 	  dmahba_sbc_sync_cache },
@@ -145,7 +146,10 @@ static enum dmahba_scsi_ret dmahba_scsi_rsoc(struct dmahba_scsi_cmd *sc)
  *
  * Checks, in this order: a pending unit attention (except for INQUIRY,
  * REPORT LUNS and REQUEST SENSE), the operation code, CDB bits the command
- * does not use, a stopped medium; then runs the command.
+ * does not use, a data buffer given to a command that has no data phase
+ * (ILLEGAL REQUEST, INVALID FIELD IN CDB), a stopped medium; then runs the
+ * command. A data phase against the buffer's direction is refused the same
+ * way when the command reaches it (dmahba_emu_phase()).
  *
  * Context: atomic (under the HBA's queue lock); does not sleep.
  * Return: DMAHBA_SCSI_DONE with status, sense and residue set;
@@ -194,6 +198,10 @@ enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
 		if (bad)
 			return dmahba_emu_bad_cdb(sc, i, fls(bad) - 1);
 	}
+	/* a data buffer for a command that has no data phase */
+	if ((op->flags & DMAHBA_OP_NO_DATA) && scsi_bufflen(scmd))
+		return dmahba_emu_sense(sc, ILLEGAL_REQUEST,
+					DMAHBA_ASC_INVALID_CDB, 0);
 	if ((op->flags & DMAHBA_OP_MEDIUM) && READ_ONCE(lu->stopped))
 		return dmahba_emu_sense(sc, NOT_READY, DMAHBA_ASC_NOT_READY,
 					0x02);
