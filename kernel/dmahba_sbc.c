@@ -9,9 +9,10 @@
  * COMPARE AND WRITE is atomic across hardware queues: every command that
  * writes the medium over a data phase registers its block range in its
  * unit's lists (struct dmahba_lu, @range_lock) from its start to its end
- * (dmahba_sbc_release()). A COMPARE AND WRITE that overlaps any range in
- * flight, and a write, UNMAP or WRITE SAME that overlaps a COMPARE AND
- * WRITE in flight, is sent back to the midlayer to be queued again
+ * (dmahba_sbc_release()); UNMAP and a WRITE SAME that deallocates register
+ * theirs while they deallocate. A COMPARE AND WRITE that overlaps any range
+ * in flight, and any other of them that overlaps a COMPARE AND WRITE in
+ * flight, is sent back to the midlayer to be queued again
  * (dmahba_emu_requeue()): nothing waits, and the conflict lasts only until
  * the command in flight ends.
  */
@@ -86,20 +87,6 @@ static bool dmahba_sbc_claim(struct dmahba_scsi_cmd *sc, u64 lba, u32 n,
 	}
 	spin_unlock_irqrestore(&lu->range_lock, flags);
 	return !busy;
-}
-
-/* Does [lba, lba + n) meet a COMPARE AND WRITE in flight? */
-static bool dmahba_sbc_caw_busy(struct dmahba_lu *lu, u64 lba, u64 n)
-{
-	unsigned long flags;
-	bool busy;
-
-	if (!n || list_empty_careful(&lu->caws))
-		return false;
-	spin_lock_irqsave(&lu->range_lock, flags);
-	busy = dmahba_sbc_overlaps(&lu->caws, lba, n);
-	spin_unlock_irqrestore(&lu->range_lock, flags);
-	return busy;
 }
 
 /**
@@ -391,9 +378,10 @@ enum dmahba_scsi_ret dmahba_sbc_write_same(struct dmahba_scsi_cmd *sc)
 	if (!dmahba_sbc_in_range(lu, lba, n))
 		return dmahba_sbc_lba_range(sc);
 	if (cdb[0] == WRITE_SAME_16 && (cdb[1] & 0x01)) {	/* NDOB */
-		if (dmahba_sbc_caw_busy(lu, lba, n))
+		if (!dmahba_sbc_claim(sc, lba, n, false))
 			return dmahba_emu_requeue(sc);
 		dmahba_store_zero(lu->store, lba * bs, (u64)n * bs);
+		dmahba_sbc_release(sc);
 		return dmahba_emu_good(sc);
 	}
 	if (bs > scsi_bufflen(sc->scmd))
@@ -539,7 +527,7 @@ enum dmahba_scsi_ret dmahba_sbc_unmap_done(struct dmahba_scsi_cmd *sc)
 	const u8 *b = sc->priv.buf;
 	u32 bddl = get_unaligned_be16(&b[2]);
 	u32 i, nd, cnt;
-	u64 lba, total = 0;
+	u64 lba, total = 0, lo = U64_MAX, hi = 0;
 
 	if (bddl % 16)
 		return dmahba_emu_bad_param(sc, 2, 7);
@@ -559,18 +547,22 @@ enum dmahba_scsi_ret dmahba_sbc_unmap_done(struct dmahba_scsi_cmd *sc)
 		total += cnt;
 		if (total > dmahba_emu_max_unmap_blocks(lu))
 			return dmahba_emu_bad_param(sc, 8 + 16 * i + 8, 7);
+		if (cnt && lba < lo)
+			lo = lba;
+		if (cnt && lba + cnt > hi)
+			hi = lba + cnt;
 	}
-	for (i = 0; i < nd; i++) {
-		lba = get_unaligned_be64(&b[8 + 16 * i]);
-		cnt = get_unaligned_be32(&b[8 + 16 * i + 8]);
-		if (dmahba_sbc_caw_busy(lu, lba, cnt))
-			return dmahba_emu_requeue(sc);
-	}
+	if (lo >= hi)
+		return dmahba_emu_good(sc);
+	/* the span of the descriptors is written meanwhile */
+	if (!dmahba_sbc_claim(sc, lo, hi - lo, false))
+		return dmahba_emu_requeue(sc);
 	for (i = 0; i < nd; i++) {
 		lba = get_unaligned_be64(&b[8 + 16 * i]);
 		cnt = get_unaligned_be32(&b[8 + 16 * i + 8]);
 		dmahba_store_zero(lu->store, lba * bs, (u64)cnt * bs);
 	}
+	dmahba_sbc_release(sc);
 	return dmahba_emu_good(sc);
 }
 
