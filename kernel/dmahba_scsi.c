@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dmahba_scsi.c - SCSI target emulation of the mock disk: command dispatch,
- * sense data and the data-phase state machine. The block commands (SBC) are
- * in dmahba_sbc.c; the primary commands' responses (INQUIRY, mode pages,
- * ...) are built in dmahba_spc.c.
+ * dmahba_scsi.c - the top of the mock disk's SCSI target emulation: the
+ * entry points the HBA calls (dmahba_scsi.h), the command table and the
+ * logical units' life cycle. It dispatches to the SPC commands
+ * (dmahba_spc.c) and the SBC commands (dmahba_sbc.c), which build on the
+ * helpers of dmahba_emu.c; none of them calls back up here.
  *
  * dmahba_scsi_start() looks the command up in dmahba_scsi_ops[], which gives
  * its CDB length, the CDB bits it uses (anything else set is an invalid
@@ -27,231 +28,18 @@
 #include <scsi/scsi_proto.h>
 
 #include "compat.h"
-#include "dmahba_spc.h"
+#include "dmahba_emu.h"
 #include "dmahba_store.h"
 
-#define DMAHBA_SCSI_GFP		(GFP_ATOMIC | __GFP_NOWARN)
-
-static void dmahba_scsi_set_resid(struct dmahba_scsi_cmd *sc)
-{
-	scsi_set_resid(sc->scmd, scsi_bufflen(sc->scmd) - sc->priv.moved);
-}
-
-/**
- * dmahba_scsi_sense() - finish a command with CHECK CONDITION
- * @sc: the command
- * @key: sense key
- * @asc: additional sense code
- * @ascq: additional sense code qualifier
- *
- * The sense data is in descriptor format when the control mode page's
- * D_SENSE bit is set, else in fixed format.
- *
- * Context: any context; does not sleep.
- * Return: DMAHBA_SCSI_DONE.
- */
-enum dmahba_scsi_ret dmahba_scsi_sense(struct dmahba_scsi_cmd *sc, u8 key,
-				       u8 asc, u8 ascq)
-{
-	struct scsi_cmnd *scmd = sc->scmd;
-
-	memset(scmd->sense_buffer, 0, SCSI_SENSE_BUFFERSIZE);
-	scsi_build_sense(scmd, READ_ONCE(sc->lu->d_sense), key, asc, ascq);
-	dmahba_scsi_set_resid(sc);
-	return DMAHBA_SCSI_DONE;
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_bad_field(struct dmahba_scsi_cmd *sc,
-						  bool cdb, u16 byte, u8 bit)
-{
-	dmahba_scsi_sense(sc, ILLEGAL_REQUEST, cdb ? DMAHBA_ASC_INVALID_CDB :
-			  DMAHBA_ASC_INVALID_PARAM, 0);
-	scsi_set_sense_field_pointer(sc->scmd->sense_buffer,
-				     SCSI_SENSE_BUFFERSIZE, byte, bit, cdb);
-	return DMAHBA_SCSI_DONE;
-}
-
-/**
- * dmahba_scsi_bad_cdb() - finish with ILLEGAL REQUEST, INVALID FIELD IN CDB
- * @sc: the command
- * @byte: CDB byte of the field in error
- * @bit: its most significant bit in error (0-7)
- *
- * Context: any context; does not sleep.
- * Return: DMAHBA_SCSI_DONE.
- */
-enum dmahba_scsi_ret dmahba_scsi_bad_cdb(struct dmahba_scsi_cmd *sc,
-					 u16 byte, u8 bit)
-{
-	return dmahba_scsi_bad_field(sc, true, byte, bit);
-}
-
-/**
- * dmahba_scsi_bad_param() - finish with ILLEGAL REQUEST, INVALID FIELD IN
- *			     PARAMETER LIST
- * @sc: the command
- * @byte: byte of the field in error in the parameter list
- * @bit: its most significant bit in error (0-7)
- *
- * Context: any context; does not sleep.
- * Return: DMAHBA_SCSI_DONE.
- */
-enum dmahba_scsi_ret dmahba_scsi_bad_param(struct dmahba_scsi_cmd *sc,
-					   u16 byte, u8 bit)
-{
-	return dmahba_scsi_bad_field(sc, false, byte, bit);
-}
-
-/**
- * dmahba_scsi_miscompare() - finish a command with MISCOMPARE
- * @sc: the command
- * @offset: offset of the first byte that differs, for the sense INFORMATION
- *
- * Context: any context; does not sleep.
- * Return: DMAHBA_SCSI_DONE.
- */
-enum dmahba_scsi_ret dmahba_scsi_miscompare(struct dmahba_scsi_cmd *sc,
-					    u64 offset)
-{
-	dmahba_scsi_sense(sc, MISCOMPARE, DMAHBA_ASC_MISCOMPARE, 0);
-	scsi_set_sense_information(sc->scmd->sense_buffer,
-				   SCSI_SENSE_BUFFERSIZE, offset);
-	return DMAHBA_SCSI_DONE;
-}
-
-/**
- * dmahba_scsi_good() - finish a command with GOOD status
- * @sc: the command
- *
- * The residue is the part of the data buffer no phase has covered.
- *
- * Context: any context; does not sleep.
- * Return: DMAHBA_SCSI_DONE.
- */
-enum dmahba_scsi_ret dmahba_scsi_good(struct dmahba_scsi_cmd *sc)
-{
-	sc->scmd->result = SAM_STAT_GOOD;
-	dmahba_scsi_set_resid(sc);
-	return DMAHBA_SCSI_DONE;
-}
-
-/**
- * dmahba_scsi_alloc() - allocate the command's emulation buffer
- * @sc: the command (it has no buffer yet)
- * @len: bytes, > 0
- *
- * The buffer is zeroed, so a response built in it has no undefined byte,
- * and is freed by dmahba_scsi_end().
- *
- * Context: any context; does not sleep.
- * Return: the buffer, or NULL (the caller answers DMAHBA_SCSI_BUSY).
- */
-void *dmahba_scsi_alloc(struct dmahba_scsi_cmd *sc, u32 len)
-{
-	sc->priv.buf = kzalloc(len, DMAHBA_SCSI_GFP);
-	sc->priv.buf_len = sc->priv.buf ? len : 0;
-	return sc->priv.buf;
-}
-
-/**
- * dmahba_scsi_phase() - describe one data phase for the HBA
- * @sc: the command
- * @kind: which buffers the phase moves between, and which way
- * @buf_off: offset in the command's data buffer
- * @len: bytes, > 0
- * @pos: byte position on the medium (medium phases)
- * @step: what the phase's completion means (dmahba_scsi_xfer_done())
- *
- * The host buffer must have been set up in the phase's direction: moving
- * data into a buffer the submitter gave for reading only (or the reverse)
- * is refused.
- *
- * Context: any context; does not sleep.
- * Return: DMAHBA_SCSI_XFER, or DMAHBA_SCSI_DONE with DID_ERROR.
- */
-enum dmahba_scsi_ret dmahba_scsi_phase(struct dmahba_scsi_cmd *sc,
-				       enum dmahba_xfer_kind kind,
-				       u32 buf_off, u32 len, u64 pos,
-				       enum dmahba_scsi_step step)
-{
-	struct scsi_cmnd *scmd = sc->scmd;
-	bool in = kind == DMAHBA_XFER_STORE_IN || kind == DMAHBA_XFER_BUF_IN;
-	bool buf = kind == DMAHBA_XFER_BUF_IN || kind == DMAHBA_XFER_BUF_OUT;
-	enum dma_data_direction dir = scmd->sc_data_direction;
-	u32 bufflen = scsi_bufflen(scmd);
-
-	if ((dir != DMA_BIDIRECTIONAL &&
-	     dir != (in ? DMA_FROM_DEVICE : DMA_TO_DEVICE)) ||
-	    WARN_ON_ONCE(!len || buf_off > bufflen || len > bufflen - buf_off ||
-			 (buf && len > sc->priv.buf_len))) {
-		scmd->result = 0;
-		set_host_byte(scmd, DID_ERROR);
-		dmahba_scsi_set_resid(sc);
-		return DMAHBA_SCSI_DONE;
-	}
-	sc->xfer.kind = kind;
-	sc->xfer.buf_off = buf_off;
-	sc->xfer.len = len;
-	sc->xfer.pos = pos;
-	sc->xfer.buf = buf ? sc->priv.buf : NULL;
-	sc->priv.step = step;
-	return DMAHBA_SCSI_XFER;
-}
-
-/**
- * dmahba_scsi_data_in() - return a response built in the emulation buffer
- * @sc: the command
- * @resp_len: length of the response
- * @alloc_len: the CDB's allocation length
- *
- * Moves min(@resp_len, @alloc_len, data buffer length) bytes, or finishes
- * at once when that is zero.
- *
- * Context: any context; does not sleep.
- * Return: DMAHBA_SCSI_XFER, or DMAHBA_SCSI_DONE.
- */
-enum dmahba_scsi_ret dmahba_scsi_data_in(struct dmahba_scsi_cmd *sc,
-					 u32 resp_len, u32 alloc_len)
-{
-	u32 len = min3(resp_len, alloc_len, scsi_bufflen(sc->scmd));
-
-	if (!len)
-		return dmahba_scsi_good(sc);
-	return dmahba_scsi_phase(sc, DMAHBA_XFER_BUF_IN, 0, len, 0,
-				 DMAHBA_STEP_FINISH);
-}
-
-/**
- * dmahba_scsi_data_out() - fetch a parameter list into the emulation buffer
- * @sc: the command; its buffer holds at least @len bytes
- * @len: bytes, > 0, at most the data buffer length
- * @step: what to do once it has arrived
- *
- * Context: any context; does not sleep.
- * Return: DMAHBA_SCSI_XFER, or DMAHBA_SCSI_DONE on a host-side error.
- */
-enum dmahba_scsi_ret dmahba_scsi_data_out(struct dmahba_scsi_cmd *sc,
-					  u32 len, enum dmahba_scsi_step step)
-{
-	return dmahba_scsi_phase(sc, DMAHBA_XFER_BUF_OUT, 0, len, 0, step);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_tur(struct dmahba_scsi_cmd *sc)
-{
-	return dmahba_scsi_good(sc);
-}
-
-static enum dmahba_scsi_ret dmahba_scsi_no_op(struct dmahba_scsi_cmd *sc)
-{
-	return dmahba_scsi_good(sc);
-}
+/* REPORT SUPPORTED OPERATION CODES reports this file's table */
+static enum dmahba_scsi_ret dmahba_scsi_rsoc(struct dmahba_scsi_cmd *sc);
 
 #define CTL	0xc0	/* control byte: the vendor-specific bits only */
 
 /* sorted by operation code */
-const struct dmahba_scsi_op dmahba_scsi_ops[] = {
-	{ TEST_UNIT_READY, 0, DMAHBA_OP_MEDIUM, 6,
-	  { TEST_UNIT_READY, 0, 0, 0, 0, CTL }, dmahba_scsi_tur },
+static const struct dmahba_emu_op dmahba_scsi_ops[] = {
+	{ TEST_UNIT_READY, 0, DMAHBA_OP_MEDIUM | DMAHBA_OP_NO_DATA, 6,
+	  { TEST_UNIT_READY, 0, 0, 0, 0, CTL }, dmahba_spc_tur },
 	{ REQUEST_SENSE, 0, DMAHBA_OP_NO_UA, 6,
 	  { REQUEST_SENSE, 0x01, 0, 0, 0xff, CTL }, dmahba_spc_request_sense },
 	{ READ_6, 0, DMAHBA_OP_MEDIUM, 6,
@@ -264,13 +52,13 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	  { MODE_SELECT, 0x11, 0, 0, 0xff, CTL }, dmahba_spc_mode_select },
 	{ MODE_SENSE, 0, 0, 6,
 	  { MODE_SENSE, 0x08, 0xff, 0xff, 0xff, CTL }, dmahba_spc_mode_sense },
-	{ START_STOP, 0, 0, 6,
+	{ START_STOP, 0, DMAHBA_OP_NO_DATA, 6,
 	  { START_STOP, 0x01, 0, 0x0f, 0xf7, CTL }, dmahba_sbc_start_stop },
-	{ ALLOW_MEDIUM_REMOVAL, 0, 0, 6,
-	  { ALLOW_MEDIUM_REMOVAL, 0, 0, 0, 0x03, CTL }, dmahba_scsi_no_op },
+	{ ALLOW_MEDIUM_REMOVAL, 0, DMAHBA_OP_NO_DATA, 6,
+	  { ALLOW_MEDIUM_REMOVAL, 0, 0, 0, 0x03, CTL }, dmahba_sbc_medium_removal },
 	{ READ_CAPACITY, 0, 0, 10,
 	  { READ_CAPACITY, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0x01, CTL },
-	  dmahba_spc_read_cap10 },
+	  dmahba_sbc_read_cap10 },
 	{ READ_10, 0, DMAHBA_OP_MEDIUM, 10,
 	  { READ_10, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
 	  dmahba_sbc_rw },
@@ -283,7 +71,7 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	{ VERIFY, 0, DMAHBA_OP_MEDIUM, 10,
 	  { VERIFY, 0x16, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff, CTL },
 	  dmahba_sbc_verify },
-	{ SYNCHRONIZE_CACHE, 0, DMAHBA_OP_MEDIUM, 10,
+	{ SYNCHRONIZE_CACHE, 0, DMAHBA_OP_MEDIUM | DMAHBA_OP_NO_DATA, 10,
 	  { SYNCHRONIZE_CACHE, 0x06, 0xff, 0xff, 0xff, 0xff, 0x3f, 0xff, 0xff,
 	    CTL }, dmahba_sbc_sync_cache },
 	{ WRITE_SAME, 0, DMAHBA_OP_MEDIUM, 10,
@@ -312,7 +100,8 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	{ VERIFY_16, 0, DMAHBA_OP_MEDIUM, 16,
 	  { VERIFY_16, 0x16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0x3f, CTL }, dmahba_sbc_verify },
-	{ SYNCHRONIZE_CACHE_16, 0, DMAHBA_OP_MEDIUM, 16,
+	{ SYNCHRONIZE_CACHE_16, 0, DMAHBA_OP_MEDIUM | DMAHBA_OP_NO_DATA,
+	  16,
 	  { SYNCHRONIZE_CACHE_16, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, CTL },
 	  dmahba_sbc_sync_cache },
@@ -322,18 +111,18 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	{ SERVICE_ACTION_IN_16, SAI_READ_CAPACITY_16, DMAHBA_OP_SA, 16,
 	  { SERVICE_ACTION_IN_16, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, CTL },
-	  dmahba_spc_read_cap16 },
+	  dmahba_sbc_read_cap16 },
 	{ SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS,
 	  DMAHBA_OP_SA | DMAHBA_OP_MEDIUM, 16,
 	  { SERVICE_ACTION_IN_16, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, CTL },
-	  dmahba_spc_lba_status },
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x07, CTL },
+	  dmahba_sbc_lba_status },
 	{ REPORT_LUNS, 0, DMAHBA_OP_NO_UA, 12,
 	  { REPORT_LUNS, 0, 0xff, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL },
 	  dmahba_spc_report_luns },
 	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, DMAHBA_OP_SA, 12,
 	  { MAINTENANCE_IN, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	    0xff, 0, CTL }, dmahba_spc_rsoc },
+	    0xff, 0, CTL }, dmahba_scsi_rsoc },
 	{ READ_12, 0, DMAHBA_OP_MEDIUM, 12,
 	  { READ_12, 0x1a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f,
 	    CTL }, dmahba_sbc_rw },
@@ -342,33 +131,11 @@ const struct dmahba_scsi_op dmahba_scsi_ops[] = {
 	    0x3f, CTL }, dmahba_sbc_rw },
 };
 
-const unsigned int dmahba_scsi_nr_ops = ARRAY_SIZE(dmahba_scsi_ops);
-
 #undef CTL
 
-/**
- * dmahba_scsi_find() - look a command up in dmahba_scsi_ops[]
- * @opcode: operation code
- * @sa: service action (ignored for an opcode without service actions)
- * @known: set to whether @opcode itself is supported
- *
- * Context: any context.
- * Return: the entry, or NULL.
- */
-const struct dmahba_scsi_op *dmahba_scsi_find(u8 opcode, u16 sa, bool *known)
+static enum dmahba_scsi_ret dmahba_scsi_rsoc(struct dmahba_scsi_cmd *sc)
 {
-	const struct dmahba_scsi_op *op;
-
-	*known = false;
-	for (op = dmahba_scsi_ops;
-	     op < dmahba_scsi_ops + ARRAY_SIZE(dmahba_scsi_ops); op++) {
-		if (op->opcode != opcode)
-			continue;
-		*known = true;
-		if (!(op->flags & DMAHBA_OP_SA) || op->sa == sa)
-			return op;
-	}
-	return NULL;
+	return dmahba_spc_rsoc(sc, dmahba_scsi_ops, ARRAY_SIZE(dmahba_scsi_ops));
 }
 
 /**
@@ -379,7 +146,10 @@ const struct dmahba_scsi_op *dmahba_scsi_find(u8 opcode, u16 sa, bool *known)
  *
  * Checks, in this order: a pending unit attention (except for INQUIRY,
  * REPORT LUNS and REQUEST SENSE), the operation code, CDB bits the command
- * does not use, a stopped medium; then runs the command.
+ * does not use, a data buffer given to a command that has no data phase
+ * (ILLEGAL REQUEST, INVALID FIELD IN CDB), a stopped medium; then runs the
+ * command. A data phase against the buffer's direction is refused the same
+ * way when the command reaches it (dmahba_emu_phase()).
  *
  * Context: atomic (under the HBA's queue lock); does not sleep.
  * Return: DMAHBA_SCSI_DONE with status, sense and residue set;
@@ -391,7 +161,7 @@ enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
 				       struct scsi_cmnd *scmd)
 {
 	const u8 *cdb = scmd->cmnd;
-	const struct dmahba_scsi_op *op;
+	const struct dmahba_emu_op *op;
 	enum dmahba_scsi_ret ret;
 	unsigned long flags;
 	bool known, ua = false;
@@ -403,7 +173,10 @@ enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
 	memset(&sc->xfer, 0, sizeof(sc->xfer));
 	memset(&sc->priv, 0, sizeof(sc->priv));
 
-	op = dmahba_scsi_find(cdb[0], cdb[1] & 0x1f, &known);
+	INIT_LIST_HEAD(&sc->priv.range);
+
+	op = dmahba_emu_find(dmahba_scsi_ops, ARRAY_SIZE(dmahba_scsi_ops),
+			     cdb[0], cdb[1] & 0x1f, &known);
 	/* unlocked peek first: the LU's lock is shared by every queue */
 	if ((!op || !(op->flags & DMAHBA_OP_NO_UA)) && READ_ONCE(lu->ua_reset)) {
 		spin_lock_irqsave(&lu->lock, flags);
@@ -412,22 +185,26 @@ enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
 		spin_unlock_irqrestore(&lu->lock, flags);
 	}
 	if (ua)
-		return dmahba_scsi_sense(sc, UNIT_ATTENTION, DMAHBA_ASC_RESET, 0);
+		return dmahba_emu_sense(sc, UNIT_ATTENTION, DMAHBA_ASC_RESET, 0);
 	if (!op && known)	/* unsupported service action */
-		return dmahba_scsi_bad_cdb(sc, 1, 4);
+		return dmahba_emu_bad_cdb(sc, 1, 4);
 	if (!op)
-		return dmahba_scsi_sense(sc, ILLEGAL_REQUEST,
-					 DMAHBA_ASC_INVALID_OPCODE, 0);
+		return dmahba_emu_sense(sc, ILLEGAL_REQUEST,
+					DMAHBA_ASC_INVALID_OPCODE, 0);
 	if (scmd->cmd_len < op->len)
-		return dmahba_scsi_bad_cdb(sc, 0, 7);
+		return dmahba_emu_bad_cdb(sc, 0, 7);
 	for (i = 1; i < op->len; i++) {
 		bad = cdb[i] & ~op->mask[i];
 		if (bad)
-			return dmahba_scsi_bad_cdb(sc, i, fls(bad) - 1);
+			return dmahba_emu_bad_cdb(sc, i, fls(bad) - 1);
 	}
+	/* a data buffer for a command that has no data phase */
+	if ((op->flags & DMAHBA_OP_NO_DATA) && scsi_bufflen(scmd))
+		return dmahba_emu_sense(sc, ILLEGAL_REQUEST,
+					DMAHBA_ASC_INVALID_CDB, 0);
 	if ((op->flags & DMAHBA_OP_MEDIUM) && READ_ONCE(lu->stopped))
-		return dmahba_scsi_sense(sc, NOT_READY, DMAHBA_ASC_NOT_READY,
-					 0x02);
+		return dmahba_emu_sense(sc, NOT_READY, DMAHBA_ASC_NOT_READY,
+					0x02);
 	ret = op->fn(sc);
 	if (ret == DMAHBA_SCSI_BUSY)
 		dmahba_scsi_end(sc);
@@ -451,7 +228,7 @@ enum dmahba_scsi_ret dmahba_scsi_xfer_done(struct dmahba_scsi_cmd *sc)
 
 	switch (sc->priv.step) {
 	case DMAHBA_STEP_FINISH:
-		return dmahba_scsi_good(sc);
+		return dmahba_emu_good(sc);
 	case DMAHBA_STEP_MODE_SELECT:
 		return dmahba_spc_mode_select_done(sc);
 	case DMAHBA_STEP_UNMAP:
@@ -466,7 +243,7 @@ enum dmahba_scsi_ret dmahba_scsi_xfer_done(struct dmahba_scsi_cmd *sc)
 		return dmahba_sbc_verify_done(sc);
 	}
 	WARN_ON_ONCE(1);
-	return dmahba_scsi_sense(sc, HARDWARE_ERROR, 0x44, 0);	/* internal */
+	return dmahba_emu_sense(sc, HARDWARE_ERROR, 0x44, 0);	/* internal */
 }
 
 /**
@@ -480,7 +257,7 @@ enum dmahba_scsi_ret dmahba_scsi_xfer_done(struct dmahba_scsi_cmd *sc)
  */
 void dmahba_scsi_xfer_failed(struct dmahba_scsi_cmd *sc)
 {
-	dmahba_scsi_sense(sc, ABORTED_COMMAND, DMAHBA_ASC_DATA_PHASE, 0);
+	dmahba_emu_sense(sc, ABORTED_COMMAND, DMAHBA_ASC_DATA_PHASE, 0);
 }
 
 /**
@@ -491,6 +268,7 @@ void dmahba_scsi_xfer_failed(struct dmahba_scsi_cmd *sc)
  */
 void dmahba_scsi_end(struct dmahba_scsi_cmd *sc)
 {
+	dmahba_sbc_release(sc);
 	kfree(sc->priv.buf);
 	sc->priv.buf = NULL;
 	sc->priv.buf_len = 0;
@@ -510,7 +288,7 @@ void dmahba_scsi_end(struct dmahba_scsi_cmd *sc)
 struct dmahba_lu *dmahba_scsi_lu_create(const struct dmahba_lu_params *p)
 {
 	struct dmahba_lu *lu;
-	char serial[DMAHBA_SCSI_SERIAL_LEN + 1];
+	char serial[DMAHBA_EMU_SERIAL_LEN + 1];
 
 	if (!p->dma_dev || (p->block_size != 512 && p->block_size != 4096) ||
 	    p->block_size > PAGE_SIZE || p->size < p->block_size ||
@@ -532,8 +310,11 @@ struct dmahba_lu *dmahba_scsi_lu_create(const struct dmahba_lu_params *p)
 	}
 	snprintf(serial, sizeof(serial), "DMAHBA%04X%06llX",
 		 p->host_no & 0xffff, p->lun & 0xffffff);
-	memcpy(lu->serial, serial, DMAHBA_SCSI_SERIAL_LEN);
+	memcpy(lu->serial, serial, DMAHBA_EMU_SERIAL_LEN);
 	spin_lock_init(&lu->lock);
+	spin_lock_init(&lu->range_lock);
+	INIT_LIST_HEAD(&lu->writes);
+	INIT_LIST_HEAD(&lu->caws);
 	lu->wce = true;
 	return lu;
 }

@@ -17,7 +17,7 @@
 #ifndef DMAHBA_SCSI_H
 #define DMAHBA_SCSI_H
 
-#include <linux/spinlock.h>
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct device;
@@ -82,7 +82,9 @@ struct dmahba_lu;
  * @scmd: the midlayer's command (CDB, data length, sense buffer, result)
  * @lu: the logical unit addressed
  * @xfer: the current data phase, valid after DMAHBA_SCSI_XFER
- * @priv: state private to dmahba_scsi.c (bounce buffer, step, counters)
+ * @priv: state private to the emulation (bounce buffer, step, counters;
+ *	  @priv.range links the command into its unit's list of block ranges
+ *	  being written, from @priv.range_lba for @priv.range_n blocks)
  *
  * Lives in the midlayer's per-command area; dmahba_scsi_start() initialises
  * it, dmahba_scsi_end() releases what it holds.
@@ -99,6 +101,9 @@ struct dmahba_scsi_cmd {
 		u64 lba;
 		u32 nblocks;
 		u32 flags;
+		struct list_head range;
+		u64 range_lba;
+		u32 range_n;
 	} priv;
 };
 

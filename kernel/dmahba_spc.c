@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dmahba_spc.c - the primary commands (SPC) of the mock disk's emulation:
- * INQUIRY with its VPD pages, REQUEST SENSE, REPORT LUNS, MODE SENSE and
- * MODE SELECT. Responses are built in the command's zeroed emulation buffer
- * and returned through a data phase (dmahba_scsi_data_in()); parameter
- * lists arrive the same way (dmahba_scsi_data_out()). The dispatch, sense
- * helpers and block commands are in dmahba_scsi.c.
+ * TEST UNIT READY, INQUIRY with its VPD pages, REQUEST SENSE, REPORT LUNS,
+ * MODE SENSE and MODE SELECT, REPORT SUPPORTED OPERATION CODES. Responses
+ * are built in the command's zeroed emulation buffer and returned through
+ * a data phase (dmahba_emu_data_in()); parameter lists arrive the same way
+ * (dmahba_emu_data_out()). It calls dmahba_emu.c only; the dispatcher
+ * (dmahba_scsi.c) calls it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,8 +19,7 @@
 #include <scsi/scsi_proto.h>
 
 #include "compat.h"
-#include "dmahba_spc.h"
-#include "dmahba_store.h"
+#include "dmahba_emu.h"
 
 #define DMAHBA_SPC_VENDOR	"Linux   "		/* 8 bytes */
 #define DMAHBA_SPC_PRODUCT	"dmahba          "	/* 16 bytes */
@@ -27,7 +27,6 @@
 
 #define DMAHBA_SPC_STD_LEN	96	/* standard INQUIRY data */
 #define DMAHBA_SPC_VPD_LEN	128	/* the largest VPD page we build */
-#define DMAHBA_SPC_LBA_STATUS_MAX 64	/* GET LBA STATUS descriptors */
 
 /* the caching (08h) and control (0Ah) mode pages */
 #define DMAHBA_SPC_CACHING	0x08
@@ -87,7 +86,7 @@ static void dmahba_spc_modes_get(struct dmahba_lu *lu,
 static enum dmahba_scsi_ret dmahba_spc_std_inquiry(struct dmahba_scsi_cmd *sc,
 						   u32 alloc)
 {
-	u8 *b = dmahba_scsi_alloc(sc, DMAHBA_SPC_STD_LEN);
+	u8 *b = dmahba_emu_alloc(sc, DMAHBA_SPC_STD_LEN);
 
 	if (!b)
 		return DMAHBA_SCSI_BUSY;
@@ -102,7 +101,7 @@ static enum dmahba_scsi_ret dmahba_spc_std_inquiry(struct dmahba_scsi_cmd *sc,
 	put_unaligned_be16(0x00a0, &b[58]);	/* SAM-5 */
 	put_unaligned_be16(0x0460, &b[60]);	/* SPC-4 */
 	put_unaligned_be16(0x04c0, &b[62]);	/* SBC-3 */
-	return dmahba_scsi_data_in(sc, DMAHBA_SPC_STD_LEN, alloc);
+	return dmahba_emu_data_in(sc, DMAHBA_SPC_STD_LEN, alloc);
 }
 
 /* VPD 83h: a T10 vendor ID and an NAA (locally assigned) designator */
@@ -113,9 +112,9 @@ static u32 dmahba_spc_vpd_devid(const struct dmahba_lu *lu, u8 *b)
 
 	d[0] = 0x02;			/* CODE SET: ASCII */
 	d[1] = 0x01;			/* LU, T10 VENDOR ID */
-	d[3] = 8 + DMAHBA_SCSI_SERIAL_LEN;
+	d[3] = 8 + DMAHBA_EMU_SERIAL_LEN;
 	memcpy(&d[4], DMAHBA_SPC_VENDOR, 8);
-	memcpy(&d[12], lu->serial, DMAHBA_SCSI_SERIAL_LEN);
+	memcpy(&d[12], lu->serial, DMAHBA_EMU_SERIAL_LEN);
 	d += 4 + d[3];
 
 	naa = 3ULL << 60 | 0xd3aba0ULL << 36 |
@@ -134,14 +133,14 @@ static u32 dmahba_spc_vpd_limits(const struct dmahba_lu *lu, u8 *b)
 	u32 bs = lu->p.block_size;
 
 	b[4] = 0x01;			/* WSNZ: WRITE SAME of 0 blocks refused */
-	b[5] = DMAHBA_SCSI_MAX_CAW_BYTES / bs;
+	b[5] = DMAHBA_EMU_MAX_CAW_BYTES / bs;
 	put_unaligned_be16(PAGE_SIZE / bs, &b[6]);
 	put_unaligned_be32(lu->p.max_xfer_blocks, &b[8]);
-	put_unaligned_be32(DMAHBA_SCSI_MAX_UNMAP_BLOCKS, &b[20]);
-	put_unaligned_be32(DMAHBA_SCSI_MAX_UNMAP_DESC, &b[24]);
+	put_unaligned_be32(dmahba_emu_max_unmap_blocks(lu), &b[20]);
+	put_unaligned_be32(DMAHBA_EMU_MAX_UNMAP_DESC, &b[24]);
 	put_unaligned_be32(PAGE_SIZE / bs, &b[28]);	/* unmap granularity */
 	put_unaligned_be32(0x80000000, &b[32]);	/* UGAVALID, alignment 0 */
-	put_unaligned_be64(DMAHBA_SCSI_MAX_WS_BLOCKS, &b[36]);
+	put_unaligned_be64(DMAHBA_EMU_MAX_WS_BLOCKS, &b[36]);
 	return 64;
 }
 
@@ -154,8 +153,8 @@ static enum dmahba_scsi_ret dmahba_spc_vpd(struct dmahba_scsi_cmd *sc,
 	u8 *b;
 
 	if (!memchr(pages, page, sizeof(pages)))
-		return dmahba_scsi_bad_cdb(sc, 2, 7);
-	b = dmahba_scsi_alloc(sc, DMAHBA_SPC_VPD_LEN);
+		return dmahba_emu_bad_cdb(sc, 2, 7);
+	b = dmahba_emu_alloc(sc, DMAHBA_SPC_VPD_LEN);
 	if (!b)
 		return DMAHBA_SCSI_BUSY;
 	b[0] = TYPE_DISK;
@@ -166,8 +165,8 @@ static enum dmahba_scsi_ret dmahba_spc_vpd(struct dmahba_scsi_cmd *sc,
 		len = 4 + sizeof(pages);
 		break;
 	case 0x80:			/* unit serial number */
-		memcpy(&b[4], lu->serial, DMAHBA_SCSI_SERIAL_LEN);
-		len = 4 + DMAHBA_SCSI_SERIAL_LEN;
+		memcpy(&b[4], lu->serial, DMAHBA_EMU_SERIAL_LEN);
+		len = 4 + DMAHBA_EMU_SERIAL_LEN;
 		break;
 	case 0x83:
 		len = dmahba_spc_vpd_devid(lu, b);
@@ -186,7 +185,21 @@ static enum dmahba_scsi_ret dmahba_spc_vpd(struct dmahba_scsi_cmd *sc,
 		break;
 	}
 	put_unaligned_be16(len - 4, &b[2]);
-	return dmahba_scsi_data_in(sc, len, alloc);
+	return dmahba_emu_data_in(sc, len, alloc);
+}
+
+/**
+ * dmahba_spc_tur() - TEST UNIT READY
+ * @sc: the command
+ *
+ * The dispatcher has checked the medium is started.
+ *
+ * Context: atomic; does not sleep.
+ * Return: DMAHBA_SCSI_DONE.
+ */
+enum dmahba_scsi_ret dmahba_spc_tur(struct dmahba_scsi_cmd *sc)
+{
+	return dmahba_emu_good(sc);
 }
 
 /**
@@ -204,7 +217,7 @@ enum dmahba_scsi_ret dmahba_spc_inquiry(struct dmahba_scsi_cmd *sc)
 	if (cdb[1] & 0x01)		/* EVPD */
 		return dmahba_spc_vpd(sc, cdb[2], alloc);
 	if (cdb[2])
-		return dmahba_scsi_bad_cdb(sc, 2, 7);
+		return dmahba_emu_bad_cdb(sc, 2, 7);
 	return dmahba_spc_std_inquiry(sc, alloc);
 }
 
@@ -227,7 +240,7 @@ enum dmahba_scsi_ret dmahba_spc_request_sense(struct dmahba_scsi_cmd *sc)
 	unsigned long flags;
 	u8 *b;
 
-	b = dmahba_scsi_alloc(sc, 18);
+	b = dmahba_emu_alloc(sc, 18);
 	if (!b)
 		return DMAHBA_SCSI_BUSY;
 	spin_lock_irqsave(&lu->lock, flags);
@@ -242,7 +255,7 @@ enum dmahba_scsi_ret dmahba_spc_request_sense(struct dmahba_scsi_cmd *sc)
 	}
 	spin_unlock_irqrestore(&lu->lock, flags);
 	scsi_build_sense_buffer(desc, b, key, asc, ascq);
-	return dmahba_scsi_data_in(sc, desc ? 8 : 18, cdb[4]);
+	return dmahba_emu_data_in(sc, desc ? 8 : 18, cdb[4]);
 }
 
 /**
@@ -261,7 +274,7 @@ enum dmahba_scsi_ret dmahba_spc_report_luns(struct dmahba_scsi_cmd *sc)
 	u8 *b;
 
 	if (alloc < 16)
-		return dmahba_scsi_bad_cdb(sc, 6, 7);
+		return dmahba_emu_bad_cdb(sc, 6, 7);
 	switch (cdb[2]) {		/* SELECT REPORT */
 	case 0x00:			/* all logical units */
 	case 0x02:
@@ -271,16 +284,16 @@ enum dmahba_scsi_ret dmahba_spc_report_luns(struct dmahba_scsi_cmd *sc)
 		n = 0;
 		break;
 	default:
-		return dmahba_scsi_bad_cdb(sc, 2, 7);
+		return dmahba_emu_bad_cdb(sc, 2, 7);
 	}
 	size = 8 + 8 * n;
-	b = dmahba_scsi_alloc(sc, size);
+	b = dmahba_emu_alloc(sc, size);
 	if (!b)
 		return DMAHBA_SCSI_BUSY;
 	put_unaligned_be32(8 * n, &b[0]);
 	for (i = 0; i < n; i++)
 		int_to_scsilun(i, (struct scsi_lun *)&b[8 + 8 * i]);
-	return dmahba_scsi_data_in(sc, size, alloc);
+	return dmahba_emu_data_in(sc, size, alloc);
 }
 
 /* Build one mode page for page control @pc; return its length. */
@@ -331,15 +344,15 @@ enum dmahba_scsi_ret dmahba_spc_mode_sense(struct dmahba_scsi_cmd *sc)
 	u32 len;
 
 	if (pc == 3)
-		return dmahba_scsi_sense(sc, ILLEGAL_REQUEST,
-					 DMAHBA_ASC_SAVING, 0);
+		return dmahba_emu_sense(sc, ILLEGAL_REQUEST,
+					DMAHBA_ASC_SAVING, 0);
 	if (page != DMAHBA_SPC_CACHING && page != DMAHBA_SPC_CONTROL &&
 	    page != DMAHBA_SPC_ALL_PAGES)
-		return dmahba_scsi_bad_cdb(sc, 2, 5);
+		return dmahba_emu_bad_cdb(sc, 2, 5);
 	if (cdb[3] && cdb[3] != 0xff)
-		return dmahba_scsi_bad_cdb(sc, 3, 7);
-	b = dmahba_scsi_alloc(sc, hdr + bdl + DMAHBA_SPC_CACHING_LEN +
-			      DMAHBA_SPC_CONTROL_LEN);
+		return dmahba_emu_bad_cdb(sc, 3, 7);
+	b = dmahba_emu_alloc(sc, hdr + bdl + DMAHBA_SPC_CACHING_LEN +
+			     DMAHBA_SPC_CONTROL_LEN);
 	if (!b)
 		return DMAHBA_SCSI_BUSY;
 	dmahba_spc_modes_get(lu, &m);
@@ -368,7 +381,7 @@ enum dmahba_scsi_ret dmahba_spc_mode_sense(struct dmahba_scsi_cmd *sc)
 		b[2] = 0x10;			/* DPOFUA */
 		b[3] = bdl;
 	}
-	return dmahba_scsi_data_in(sc, len, alloc);
+	return dmahba_emu_data_in(sc, len, alloc);
 }
 
 /**
@@ -389,25 +402,25 @@ enum dmahba_scsi_ret dmahba_spc_mode_select(struct dmahba_scsi_cmd *sc)
 	u16 plen_byte = ms10 ? 7 : 4;
 
 	if (!(cdb[1] & 0x10))		/* PF: only the page format is known */
-		return dmahba_scsi_bad_cdb(sc, 1, 4);
+		return dmahba_emu_bad_cdb(sc, 1, 4);
 	if (cdb[1] & 0x01)		/* SP: saving is not supported */
-		return dmahba_scsi_bad_cdb(sc, 1, 0);
+		return dmahba_emu_bad_cdb(sc, 1, 0);
 	if (!plen)
-		return dmahba_scsi_good(sc);
+		return dmahba_emu_good(sc);
 	if (plen < (ms10 ? 8 : 4))
-		return dmahba_scsi_sense(sc, ILLEGAL_REQUEST,
-					 DMAHBA_ASC_PARAM_LIST_LEN, 0);
-	if (plen > DMAHBA_SCSI_MAX_PARAM || plen > scsi_bufflen(sc->scmd))
-		return dmahba_scsi_bad_cdb(sc, plen_byte, 7);
-	if (!dmahba_scsi_alloc(sc, plen))
+		return dmahba_emu_sense(sc, ILLEGAL_REQUEST,
+					DMAHBA_ASC_PARAM_LIST_LEN, 0);
+	if (plen > DMAHBA_EMU_MAX_PARAM || plen > scsi_bufflen(sc->scmd))
+		return dmahba_emu_bad_cdb(sc, plen_byte, 7);
+	if (!dmahba_emu_alloc(sc, plen))
 		return DMAHBA_SCSI_BUSY;
-	return dmahba_scsi_data_out(sc, plen, DMAHBA_STEP_MODE_SELECT);
+	return dmahba_emu_data_out(sc, plen, DMAHBA_STEP_MODE_SELECT);
 }
 
 static enum dmahba_scsi_ret dmahba_spc_list_len(struct dmahba_scsi_cmd *sc)
 {
-	return dmahba_scsi_sense(sc, ILLEGAL_REQUEST, DMAHBA_ASC_PARAM_LIST_LEN,
-				 0);
+	return dmahba_emu_sense(sc, ILLEGAL_REQUEST, DMAHBA_ASC_PARAM_LIST_LEN,
+				0);
 }
 
 /**
@@ -437,15 +450,15 @@ enum dmahba_scsi_ret dmahba_spc_mode_select_done(struct dmahba_scsi_cmd *sc)
 	u8 code, diff;
 
 	if (bdl && bdl != (longlba ? 16 : 8))
-		return dmahba_scsi_bad_param(sc, ms10 ? 6 : 3, 7);
+		return dmahba_emu_bad_param(sc, ms10 ? 6 : 3, 7);
 	if (hdr + bdl > len)
 		return dmahba_spc_list_len(sc);
 	if (bdl) {
 		off = hdr + (longlba ? 12 : 4);
 		blen = get_unaligned_be32(&b[off]) & (longlba ? ~0U : 0xffffff);
 		if (blen != lu->p.block_size)
-			return dmahba_scsi_bad_param(sc, longlba ? off : off + 1,
-						     7);
+			return dmahba_emu_bad_param(sc, longlba ? off : off + 1,
+						    7);
 	}
 
 	dmahba_spc_modes_get(lu, &m);
@@ -453,23 +466,23 @@ enum dmahba_scsi_ret dmahba_spc_mode_select_done(struct dmahba_scsi_cmd *sc)
 		if (len - off < 2)
 			return dmahba_spc_list_len(sc);
 		if (b[off] & 0x80)		/* PS is reserved here */
-			return dmahba_scsi_bad_param(sc, off, 7);
+			return dmahba_emu_bad_param(sc, off, 7);
 		if (b[off] & 0x40)		/* no subpages are supported */
-			return dmahba_scsi_bad_param(sc, off, 6);
+			return dmahba_emu_bad_param(sc, off, 6);
 		code = b[off] & 0x3f;
 		if (code != DMAHBA_SPC_CACHING && code != DMAHBA_SPC_CONTROL)
-			return dmahba_scsi_bad_param(sc, off, 5);
+			return dmahba_emu_bad_param(sc, off, 5);
 		plen = dmahba_spc_page(cur, code, 0, &m) - 2;
 		dmahba_spc_page(chg, code, 1, &m);
 		if (b[off + 1] != plen)
-			return dmahba_scsi_bad_param(sc, off + 1, 7);
+			return dmahba_emu_bad_param(sc, off + 1, 7);
 		if (off + 2 + plen > len)
 			return dmahba_spc_list_len(sc);
 		for (j = 2; j < 2 + plen; j++) {
 			diff = (b[off + j] ^ cur[j]) & ~chg[j];
 			if (diff)
-				return dmahba_scsi_bad_param(sc, off + j,
-							     fls(diff) - 1);
+				return dmahba_emu_bad_param(sc, off + j,
+							    fls(diff) - 1);
 		}
 		if (code == DMAHBA_SPC_CACHING) {
 			m.wce = b[off + 2] & DMAHBA_SPC_WCE;
@@ -484,104 +497,7 @@ enum dmahba_scsi_ret dmahba_spc_mode_select_done(struct dmahba_scsi_cmd *sc)
 	lu->rcd = m.rcd;
 	WRITE_ONCE(lu->d_sense, m.d_sense);
 	spin_unlock_irqrestore(&lu->lock, flags);
-	return dmahba_scsi_good(sc);
-}
-
-/**
- * dmahba_spc_read_cap10() - READ CAPACITY(10)
- * @sc: the command
- *
- * The last LBA is capped at FFFFFFFFh: the initiator then asks READ
- * CAPACITY(16).
- *
- * Context: atomic; does not sleep.
- * Return: DMAHBA_SCSI_XFER, DMAHBA_SCSI_DONE or DMAHBA_SCSI_BUSY.
- */
-enum dmahba_scsi_ret dmahba_spc_read_cap10(struct dmahba_scsi_cmd *sc)
-{
-	const u8 *cdb = sc->scmd->cmnd;
-	struct dmahba_lu *lu = sc->lu;
-	u8 *b;
-
-	if (!(cdb[8] & 0x01) && get_unaligned_be32(&cdb[2]))
-		return dmahba_scsi_bad_cdb(sc, 2, 7);
-	b = dmahba_scsi_alloc(sc, 8);
-	if (!b)
-		return DMAHBA_SCSI_BUSY;
-	put_unaligned_be32(min_t(u64, lu->nr_blocks - 1, U32_MAX), &b[0]);
-	put_unaligned_be32(lu->p.block_size, &b[4]);
-	return dmahba_scsi_data_in(sc, 8, 8);
-}
-
-/**
- * dmahba_spc_read_cap16() - READ CAPACITY(16)
- * @sc: the command
- *
- * Reports thin provisioning (LBPME) with unmapped blocks reading as zeros
- * (LBPRZ).
- *
- * Context: atomic; does not sleep.
- * Return: DMAHBA_SCSI_XFER, DMAHBA_SCSI_DONE or DMAHBA_SCSI_BUSY.
- */
-enum dmahba_scsi_ret dmahba_spc_read_cap16(struct dmahba_scsi_cmd *sc)
-{
-	const u8 *cdb = sc->scmd->cmnd;
-	struct dmahba_lu *lu = sc->lu;
-	u8 *b;
-
-	if (!(cdb[14] & 0x01) && get_unaligned_be64(&cdb[2]))
-		return dmahba_scsi_bad_cdb(sc, 2, 7);
-	b = dmahba_scsi_alloc(sc, 32);
-	if (!b)
-		return DMAHBA_SCSI_BUSY;
-	put_unaligned_be64(lu->nr_blocks - 1, &b[0]);
-	put_unaligned_be32(lu->p.block_size, &b[8]);
-	b[14] = 0x80 | 0x40;	/* LBPME: thin; LBPRZ: unmapped reads zeros */
-	return dmahba_scsi_data_in(sc, 32, get_unaligned_be32(&cdb[10]));
-}
-
-/**
- * dmahba_spc_lba_status() - GET LBA STATUS
- * @sc: the command
- *
- * One descriptor per run of mapped or deallocated blocks from the LBA
- * given, as many as the allocation length holds (at most 64).
- *
- * Context: atomic; does not sleep.
- * Return: DMAHBA_SCSI_XFER, DMAHBA_SCSI_DONE or DMAHBA_SCSI_BUSY.
- */
-enum dmahba_scsi_ret dmahba_spc_lba_status(struct dmahba_scsi_cmd *sc)
-{
-	const u8 *cdb = sc->scmd->cmnd;
-	struct dmahba_lu *lu = sc->lu;
-	u32 bs = lu->p.block_size;
-	u64 lba = get_unaligned_be64(&cdb[2]);
-	u32 alloc = get_unaligned_be32(&cdb[10]);
-	u32 nd = clamp_t(u32, alloc < 24 ? 1 : (alloc - 8) / 16, 1,
-			 DMAHBA_SPC_LBA_STATUS_MAX);
-	u64 run, cnt;
-	bool mapped;
-	u32 i;
-	u8 *b, *d;
-
-	if (lba >= lu->nr_blocks)
-		return dmahba_scsi_sense(sc, ILLEGAL_REQUEST,
-					 DMAHBA_ASC_LBA_RANGE, 0);
-	b = dmahba_scsi_alloc(sc, 8 + 16 * nd);
-	if (!b)
-		return DMAHBA_SCSI_BUSY;
-	for (i = 0; i < nd && lba < lu->nr_blocks; i++) {
-		mapped = dmahba_store_mapped(lu->store, lba * bs,
-					     (lu->nr_blocks - lba) * bs, &run);
-		cnt = clamp_t(u64, run / bs, 1, U32_MAX);
-		d = &b[8 + 16 * i];
-		put_unaligned_be64(lba, &d[0]);
-		put_unaligned_be32(cnt, &d[8]);
-		d[12] = mapped ? 0x0 : 0x1;	/* mapped / deallocated */
-		lba += cnt;
-	}
-	put_unaligned_be32(4 + 16 * i, &b[0]);
-	return dmahba_scsi_data_in(sc, 8 + 16 * i, alloc);
+	return dmahba_emu_good(sc);
 }
 
 /* the command timeouts descriptor: no timeouts are reported */
@@ -594,6 +510,9 @@ static void dmahba_spc_rsoc_timeouts(u8 *d)
  * dmahba_spc_rsoc() - REPORT SUPPORTED OPERATION CODES
  * @sc: the command
  *
+ * @ops: the dispatcher's command table, which is reported
+ * @nr_ops: its entries
+ *
  * Reporting options 0 (all commands), 1 (one operation code), 2 (one code
  * and service action) and 3 (either); with RCTD, an empty command
  * timeouts descriptor.
@@ -601,26 +520,28 @@ static void dmahba_spc_rsoc_timeouts(u8 *d)
  * Context: atomic; does not sleep.
  * Return: DMAHBA_SCSI_XFER, DMAHBA_SCSI_DONE or DMAHBA_SCSI_BUSY.
  */
-enum dmahba_scsi_ret dmahba_spc_rsoc(struct dmahba_scsi_cmd *sc)
+enum dmahba_scsi_ret dmahba_spc_rsoc(struct dmahba_scsi_cmd *sc,
+				     const struct dmahba_emu_op *ops,
+				     unsigned int nr_ops)
 {
 	const u8 *cdb = sc->scmd->cmnd;
 	bool rctd = cdb[2] & 0x80;
 	u8 ro = cdb[2] & 0x07;
 	u32 tlen = rctd ? 12 : 0;
-	const struct dmahba_scsi_op *op;
+	const struct dmahba_emu_op *op;
 	u32 i, size;
 	bool known, has_sa = false;
 	u8 *b, *d;
 
 	if (ro == 0) {
-		size = 4 + dmahba_scsi_nr_ops * (8 + tlen);
-		b = dmahba_scsi_alloc(sc, size);
+		size = 4 + nr_ops * (8 + tlen);
+		b = dmahba_emu_alloc(sc, size);
 		if (!b)
 			return DMAHBA_SCSI_BUSY;
 		put_unaligned_be32(size - 4, &b[0]);
 		d = &b[4];
-		for (i = 0; i < dmahba_scsi_nr_ops; i++) {
-			op = &dmahba_scsi_ops[i];
+		for (i = 0; i < nr_ops; i++) {
+			op = &ops[i];
 			d[0] = op->opcode;
 			if (op->flags & DMAHBA_OP_SA) {
 				put_unaligned_be16(op->sa, &d[2]);
@@ -633,20 +554,21 @@ enum dmahba_scsi_ret dmahba_spc_rsoc(struct dmahba_scsi_cmd *sc)
 			}
 			d += 8 + tlen;
 		}
-		return dmahba_scsi_data_in(sc, size, get_unaligned_be32(&cdb[6]));
+		return dmahba_emu_data_in(sc, size, get_unaligned_be32(&cdb[6]));
 	}
 	if (ro > 3)
-		return dmahba_scsi_bad_cdb(sc, 2, 2);
+		return dmahba_emu_bad_cdb(sc, 2, 2);
 
-	for (i = 0; i < dmahba_scsi_nr_ops; i++)
-		if (dmahba_scsi_ops[i].opcode == cdb[3])
-			has_sa = dmahba_scsi_ops[i].flags & DMAHBA_OP_SA;
-	op = dmahba_scsi_find(cdb[3], get_unaligned_be16(&cdb[4]), &known);
+	for (i = 0; i < nr_ops; i++)
+		if (ops[i].opcode == cdb[3])
+			has_sa = ops[i].flags & DMAHBA_OP_SA;
+	op = dmahba_emu_find(ops, nr_ops, cdb[3], get_unaligned_be16(&cdb[4]),
+			     &known);
 	if (known && ((ro == 1 && has_sa) || (ro == 2 && !has_sa)))
-		return dmahba_scsi_bad_cdb(sc, 2, 2);
+		return dmahba_emu_bad_cdb(sc, 2, 2);
 
 	size = 4 + (op ? op->len + tlen : 0);
-	b = dmahba_scsi_alloc(sc, size);
+	b = dmahba_emu_alloc(sc, size);
 	if (!b)
 		return DMAHBA_SCSI_BUSY;
 	if (op) {
@@ -658,5 +580,5 @@ enum dmahba_scsi_ret dmahba_spc_rsoc(struct dmahba_scsi_cmd *sc)
 	} else {
 		b[1] = 0x01;			/* not supported */
 	}
-	return dmahba_scsi_data_in(sc, size, get_unaligned_be32(&cdb[6]));
+	return dmahba_emu_data_in(sc, size, get_unaligned_be32(&cdb[6]));
 }

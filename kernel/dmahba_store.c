@@ -438,11 +438,14 @@ int dmahba_store_zero(struct dmahba_store *st, u64 pos, u64 len)
  * @buf: the data to compare with
  * @len: bytes
  *
- * A CPU comparison (no SCSI data is moved): holes compare as zeros.
+ * A CPU comparison (no SCSI data is moved): holes compare as zeros. The
+ * work of one call is bounded: @len is at most DMAHBA_STORE_COMPARE_MAX,
+ * and a longer range is never called equal.
  *
  * Context: any context; does not sleep.
  * Return: -1 if the range equals @buf (or lies outside the medium, which
- * the caller has ruled out), else the offset of the first differing byte.
+ * the caller has ruled out), else the offset of the first differing byte
+ * (0 when @len is too long).
  */
 s64 dmahba_store_compare(struct dmahba_store *st, u64 pos, const void *buf,
 			 u32 len)
@@ -452,6 +455,8 @@ s64 dmahba_store_compare(struct dmahba_store *st, u64 pos, const void *buf,
 
 	if (pos > st->size || len > st->size - pos)
 		return -1;
+	if (WARN_ON_ONCE(len > DMAHBA_STORE_COMPARE_MAX))
+		return 0;
 
 	while (done < len) {
 		u32 off = offset_in_page(pos + done);

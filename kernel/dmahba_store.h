@@ -16,12 +16,19 @@
 #define DMAHBA_STORE_H
 
 #include <linux/dma-direction.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 
 struct device;
 struct page;
 struct dmahba_seg;	/* dmahba_port.h: the HBA side of a window */
 struct dmahba_store;
+
+/*
+ * dmahba_store_compare() runs in atomic context: one call compares at most
+ * this much (callers cut longer comparisons in pieces).
+ */
+#define DMAHBA_STORE_COMPARE_MAX	SZ_16K
 
 struct dmahba_store *dmahba_store_create(struct device *dma_dev, u64 size);
 void dmahba_store_destroy(struct dmahba_store *st);

@@ -109,7 +109,8 @@ if [ ! -e "$base" ]; then
 	r=$(mktemp -d)
 	mkdir -p "$r"/{bin,sbin,dev,proc,sys,tmp,mnt,root,etc,usr/bin,usr/sbin,var/tmp}
 	install -m 0755 /bin/busybox "$r/bin/busybox"
-	for b in /usr/bin/sg_* /usr/bin/sginfo /usr/bin/sgp_dd /usr/bin/sgm_dd /usr/bin/lsscsi; do
+	for b in /usr/bin/sg_* /usr/bin/sginfo /usr/bin/sgp_dd /usr/bin/sgm_dd /usr/bin/lsscsi \
+		 /usr/bin/iscsi-test-cu; do
 		[ -x "$b" ] && copy_bin "$r" "$b"
 	done
 	# kmod's modprobe honours soft dependencies (busybox's does not)

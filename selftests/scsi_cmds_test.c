@@ -912,10 +912,15 @@ TEST_F(disk, lba_out_of_range)
 	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, b, self->bs, &r);
 	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
 
+	/* 0 blocks: only past the block after the last one (SBC-4) */
 	cdb_rw(cdb, 16, false, 0, 0);
-	put_be64(cdb + 2, self->nblocks);
+	put_be64(cdb + 2, self->nblocks + 1);
 	sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
 	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+
+	put_be64(cdb + 2, self->nblocks);
+	sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+	ASSERT_GOOD(r);
 }
 
 TEST_F(disk, invalid_opcode_and_fields)
