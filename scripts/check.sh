@@ -43,9 +43,9 @@ if [ "$static" = 1 ]; then
 		extra=()
 		case "$f" in
 		# TRACE_EVENT() is written the way every trace header is
-		*_trace.h) extra=(--ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT) ;;
+		*_trace.h) extra=(--ignore "OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT") ;;
 		# the one place where kernel versions are tested
-		*/compat.h) extra=(--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_WITH_FLOW_CONTROL,NEW_TYPEDEFS) ;;
+		*/compat.h) extra=(--ignore "LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_WITH_FLOW_CONTROL,NEW_TYPEDEFS") ;;
 		esac
 		out=$(perl "$src/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 			--ignore CAMELCASE,FILE_PATH_CHANGES,SPDX_LICENSE_TAG "${extra[@]}" -f "$f" 2>&1 |
@@ -53,13 +53,13 @@ if [ "$static" = 1 ]; then
 		[ -z "$out" ] || { echo "$out"; n=$((n + 1)); }
 	done
 	rm -f .checkpatch-camelcase.git.*
-	[ "$n" = 0 ] && echo "ok: checkpatch --strict clean" || fail "checkpatch: $n file(s)"
+	if [ "$n" = 0 ]; then echo "ok: checkpatch --strict clean"; else fail "checkpatch: $n file(s)"; fi
 
 	step "kernel-doc"
 	# -v also reports functions without a Return: section
 	mapfile -t files < <(find kernel -maxdepth 1 -name '*.[ch]' ! -name '*.mod.c' | sort)
 	out=$(perl "$src/scripts/kernel-doc" -v -none "${files[@]}" 2>&1 | grep -v ': info: Scanning doc for')
-	[ -z "$out" ] && echo "ok: kernel-doc clean" || { echo "$out"; fail "kernel-doc warnings"; }
+	if [ -z "$out" ]; then echo "ok: kernel-doc clean"; else echo "$out"; fail "kernel-doc warnings"; fi
 
 	step "dmahba links to no softdma symbol"
 	deps=$(/sbin/modinfo -F depends kernel/dmahba.ko 2>/dev/null)
@@ -69,7 +69,7 @@ if [ "$static" = 1 ]; then
 	esac
 
 	step "shellcheck"
-	shellcheck scripts/*.sh selftests/*.sh && echo "ok: shellcheck clean" || fail "shellcheck"
+	if shellcheck scripts/*.sh selftests/*.sh; then echo "ok: shellcheck clean"; else fail shellcheck; fi
 fi
 if [ "$vm" = 0 ]; then
 	[ ${#failures[@]} = 0 ] || { echo; echo "check: static checks failed: ${failures[*]}"; exit 1; }

@@ -195,16 +195,18 @@ build_kernel() {
 		touch "$kcache/configured"
 	fi
 	check_config "$kdir/.config" >&2 || die "the fragment does not survive olddefconfig"
-	nice -n 19 make -C "$kdir" -j"${DMAHBA_DEBUG_JOBS:-2}" bzImage modules >> "$log" 2>&1 &&
-		nice -n 19 make -C "$kdir" -s modules_install INSTALL_MOD_PATH="$mroot" INSTALL_MOD_STRIP=1 >> "$log" 2>&1 ||
-		{ tail -20 "$log" >&2; die "kernel build failed (log: $log)"; }
+	if ! { nice -n 19 make -C "$kdir" -j"${DMAHBA_DEBUG_JOBS:-2}" bzImage modules &&
+	       nice -n 19 make -C "$kdir" -s modules_install INSTALL_MOD_PATH="$mroot" INSTALL_MOD_STRIP=1; } >> "$log" 2>&1; then
+		tail -20 "$log" >&2
+		die "kernel build failed (log: $log)"
+	fi
 	make -C "$kdir" -s kernelrelease > "$kcache/kernelrelease"
 	echo "build time: $(($(date +%s) - t0)) s" | tee -a "$log" > "$kcache/built"
 }
 
 mkdir -p "$cache"
 exec 9> "$kcache.lock"
-flock -n 9 || { note "another build of $kcache is running; waiting for it"; flock 9; }
+if ! flock -n 9; then note "another build of $kcache is running; waiting for it"; flock 9; fi
 if [ ! -e "$kcache/built" ]; then
 	[ "${1:-}" != --no-build ] || die "no debug kernel in $kcache (run without --no-build)"
 	build_kernel

@@ -62,6 +62,7 @@ ksft_verdict() {
 		echo "$bad" | head -40
 		fail "$name: errors in the kernel log ($klog)"
 	fi
+	# shellcheck disable=SC2034 # the caller's
 	verdict="$p passed, $f failed, $s skipped"
 }
 
@@ -88,6 +89,7 @@ mkcpio() { (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H new
 # lib/modules/KVER: "" for the host's 6.1, else the chroot) of a kernel of
 # scripts/kernels.sh. Other kernels (debug-kernel.sh) set the three first.
 vm_kernel() {
+	# shellcheck disable=SC2034 # set by kernels.sh info, not all used
 	local LABEL SUITE MODDIR KDIR CHROOT KDIR_CHROOT CC_VERSION
 	if [ "$1" = 6.1 ]; then
 		KVER=$(find /lib/modules -maxdepth 1 -regex '.*/6\.1\.[0-9]+-[0-9]+-amd64' -printf '%f\n' | sort -V | tail -1)
@@ -111,7 +113,7 @@ vm_kernel() {
 # Runs may go on side by side: each keeps its files in a directory of its own.
 vm_run() (
 	set -euo pipefail
-	local label=6.1 timeout=600 mem=2G cpus=2 moddir= ksft= inst=0 klog= opt OPTIND=1
+	local label=6.1 timeout=600 mem=2G cpus=2 moddir='' ksft='' inst=0 klog='' opt OPTIND=1
 	while getopts "k:t:m:c:M:S:Il:" opt; do
 		case $opt in
 		k) label=$OPTARG ;; t) timeout=$OPTARG ;; m) mem=$OPTARG ;; c) cpus=$OPTARG ;;
@@ -142,6 +144,7 @@ vm_run() (
 		# kmod's modprobe honours soft dependencies (busybox's does not)
 		for t in modprobe insmod rmmod lsmod modinfo depmod; do ln -s /usr/bin/kmod "$r/usr/sbin/$t"; done
 		# busybox's timeout has no --foreground, which kselftest's runner passes
+		# shellcheck disable=SC2016 # the guest's
 		printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec /bin/busybox timeout "$@"\n' > "$r/usr/bin/timeout"
 		chmod 0755 "$r/usr/bin/timeout"
 		if [ -n "$MODROOT" ] && [ "$label" != debug ]; then
