@@ -17,7 +17,9 @@ labels=("$@")
 mkdir -p "$top/out"
 for label in "${labels[@]}"; do
 	step "dkms on $label"
-	kodir=$("$top/scripts/kernels.sh" dkms "$label") || { fail "$label: dkms add/build/install"; continue; }
+	kodir=$top/out/dkms-$label.ko
+	rm -rf "$kodir"
+	"$top/scripts/kernels.sh" dkms "$label" "$kodir" || { fail "$label: dkms add/build/install"; continue; }
 	echo "installed: $(cd "$kodir" && echo *)"
 	gout=$top/out/dkms-$label.console.log
 	klog=$top/out/dkms-$label.kernel.log

@@ -133,7 +133,7 @@ vm_run() (
 	klog=${klog:-$out/kernel.log}
 
 	# the base layer, rebuilt when one of its inputs changes
-	local key base r m t
+	local key base r t
 	key=$(stat -c '%n %Y' "${BASH_SOURCE[0]}" "$MODROOT/lib/modules/$KVER/modules.dep" "${bins[@]}" | md5sum | cut -c1-12)
 	base=$out/base-$key.cpio
 	if [ ! -e "$base" ]; then
@@ -147,19 +147,8 @@ vm_run() (
 		# shellcheck disable=SC2016 # the guest's
 		printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec /bin/busybox timeout "$@"\n' > "$r/usr/bin/timeout"
 		chmod 0755 "$r/usr/bin/timeout"
-		if [ -n "$MODROOT" ] && [ "$label" != debug ]; then
-			# shellcheck disable=SC2086
-			"$top/scripts/kernels.sh" modules "$label" "$r" $mods > /dev/null
-		else
-			# shellcheck disable=SC2086
-			for m in $(modprobe -a -S "$KVER" -d "${MODROOT:-/}" --show-depends ${mods//\?/} 2>/dev/null |
-				   awk '/^insmod/ {print $2}' | sort -u); do
-				install -D -m 0644 "$m" "$r${m#"${MODROOT:-/}"}"
-			done
-			cp "$MODROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} \
-				"$r/lib/modules/$KVER/" 2>/dev/null || true
-			depmod -b "$r" "$KVER"
-		fi
+		# shellcheck disable=SC2086
+		"$top/scripts/kernels.sh" modules "$label" "$r" $mods
 		mkcpio "$r" "$base.$$"
 		mv "$base.$$" "$base"
 		rm -rf "$r"
