@@ -161,7 +161,7 @@ wait_idle() {
 	_i=0
 	_n=0
 	while [ $_i -lt 100 ] && [ $_n -lt 2 ]; do
-		read -r _r _w < /sys/block/$1/inflight 2>/dev/null
+		read -r _r _w < /sys/block/"$1"/inflight 2>/dev/null
 		if [ "${_r:-1}" = 0 ] && [ "${_w:-1}" = 0 ]; then
 			_n=$((_n + 1))
 		else
@@ -184,7 +184,7 @@ load_dmahba() {
 # the test sets to $DBG/hostN/stats) summed over its queues
 stat_sum() {
 	awk -v f="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "$stats"
+		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "${stats:?}"
 }
 
 # now: seconds since boot; elapsed T0 T1: T1 - T0 in seconds, 2 decimals
