@@ -7,6 +7,9 @@
 #   make KDIR=<dir>        ... against that kernel build directory
 #   make KERNELRELEASE=<v> ... against /lib/modules/<v>/build (as dkms does)
 #   make check             static checks, then the kselftest suite in a VM
+#                          on each of KERNELS (check-static, check-vm: halves)
+#   make check-debug       the suite on a KASAN + lockdep + kmemleak 6.1
+#   make dkms-check        dkms install and modprobe on each of KERNELS
 #   make demo              the disk at work in a VM, with sg3_utils
 #   make bench             dmahba beside scsi_debug and null_blk, in one VM
 #   make deps              install what the targets need (apt-get, as root)
@@ -72,6 +75,6 @@ dkms-check: deps
 	@$(TOP)/scripts/dkms-check.sh $(KERNELS)
 
 help:
-	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 
 endif
