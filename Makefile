@@ -29,7 +29,7 @@ endif
 # Kernels "make check" runs the suite on (labels of scripts/kernels.sh)
 KERNELS ?= 6.1 6.12 7.2
 
-.PHONY: all modules test-modules clean deps check check-static check-vm demo \
+.PHONY: all modules test-modules clean clean-build deps check check-static check-vm demo \
 	bench check-debug dkms-check install help
 
 all: modules
@@ -45,9 +45,12 @@ test-modules:
 install: modules
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
 
-clean:
+# clean-build leaves out/ alone: runs of check, bench and the VMs keep files there
+clean-build:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(TOP)/selftests/modules clean 2>/dev/null || true
+
+clean: clean-build
 	rm -rf $(TOP)/out
 
 deps:

@@ -26,12 +26,14 @@ if [ "$static" = 1 ]; then
 	step "W=1 -Werror and sparse C=2 build"
 	# dmatest.c is the kernel's, copied in for the VM runs: not checked here
 	rm -f selftests/modules/dmatest.c
-	make -s clean > /dev/null 2>&1
+	make -s clean-build > /dev/null 2>&1
 	log=$(mktemp)
 	for t in modules test-modules; do
 		if ! make "$t" W=1 C=2 KCFLAGS=-Werror > "$log" 2>&1 || grep -E 'warning:|error:' "$log"; then
 			cat "$log"
 			fail "make $t with W=1 -Werror and sparse"
+		else
+			echo "ok: make $t: no compiler or sparse warning"
 		fi
 	done
 	rm -f "$log"
