@@ -230,6 +230,8 @@ rm -rf "$run" "$res"
 mkdir -p "$run/src" "$run/ko" "$res"
 rsync -a --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' --exclude='.*.cmd' --exclude=Module.symvers \
 	--exclude=modules.order "$top/Kbuild" "$top/kernel" "$top/selftests" "$run/src/"
+mkdir -p "$run/src/scripts"
+cp "$top/scripts/kernel-errors.txt" "$run/src/scripts/"	# installed with the tests
 cp "$top/.cache/linux-src/drivers/dma/dmatest.c" "$run/src/selftests/modules/"
 for d in "$run/src" "$run/src/selftests/modules"; do
 	make -C "$kdir" M="$d" modules >> "$run/modules-build.log" 2>&1 ||

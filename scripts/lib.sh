@@ -114,11 +114,12 @@ vm_kernel() {
 vm_run() (
 	set -euo pipefail
 	local label=6.1 timeout=600 mem=2G cpus=2 moddir='' ksft='' inst=0 klog='' opt OPTIND=1
-	while getopts "k:t:m:c:M:S:Il:" opt; do
+	while getopts "k:t:m:c:M:S:Il:f" opt; do
 		case $opt in
 		k) label=$OPTARG ;; t) timeout=$OPTARG ;; m) mem=$OPTARG ;; c) cpus=$OPTARG ;;
 		M) moddir=$OPTARG ;; S) ksft=$OPTARG ;; I) inst=1 ;; l) klog=$OPTARG ;;
-		*) return 2 ;;
+		f) ;;	# fio: always carried now
+		*) note "vm_run: unknown option (see scripts/lib.sh)"; return 2 ;;
 		esac
 	done
 	shift $((OPTIND - 1))
