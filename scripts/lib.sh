@@ -25,7 +25,8 @@ fail() { failures+=("$*"); echo "$prog: FAIL: $*"; }
 # kernel_errors LOG [MARKER]: print the lines of a kernel log (from the first
 # line matching MARKER, if given) that scripts/kernel-errors.txt calls errors
 kernel_errors() {
-	sed -n "${2:+/$2/,}\$p" "$1" | grep -E -f <(grep -v '^#' "$top/scripts/kernel-errors.txt")
+	if [ -n "${2:-}" ]; then sed -n "/$2/,\$p" "$1"; else cat "$1"; fi |
+		grep -E -f <(grep -v '^#' "$top/scripts/kernel-errors.txt")
 }
 
 # ksft_install DEST [KSFT_DIR [SELFTESTS]]: build the suite in SELFTESTS
