@@ -125,7 +125,7 @@ vm_run() (
 	done
 	shift $((OPTIND - 1))
 	[ "$label" = debug ] || vm_kernel "$label"
-	local out=$top/out/vm-$label mods="scsi_mod sd_mod sg scsi_debug null_blk configfs ext4 crypto-crc32c md_mod? raid1?"
+	local out=$top/out/vm-$label mods=(scsi_mod sd_mod sg scsi_debug null_blk configfs ext4 crypto-crc32c 'md_mod?' 'raid1?')
 	local b bins=()
 	for b in /bin/busybox /usr/bin/kmod /usr/bin/fio /usr/bin/lsscsi /usr/bin/iscsi-test-cu /sbin/mdadm \
 		/usr/bin/sginfo /usr/bin/sg_*; do
@@ -149,8 +149,7 @@ vm_run() (
 		# shellcheck disable=SC2016 # the guest's
 		printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec /bin/busybox timeout "$@"\n' > "$r/usr/bin/timeout"
 		chmod 0755 "$r/usr/bin/timeout"
-		# shellcheck disable=SC2086
-		"$top/scripts/kernels.sh" modules "$label" "$r" $mods
+		"$top/scripts/kernels.sh" modules "$label" "$r" "${mods[@]}"
 		mkcpio "$r" "$base.$$"
 		mv "$base.$$" "$base"
 		rm -rf "$r"
@@ -169,8 +168,7 @@ vm_run() (
 		cp "$top"/selftests/modules/*.ko "$r/dmahba/" 2>/dev/null || true
 	fi
 	if [ "$inst" = 1 ]; then
-		# shellcheck disable=SC2086
-		"$top/scripts/kernels.sh" modules "$label" "$r" $mods "$r"/dmahba/*.ko > /dev/null
+		"$top/scripts/kernels.sh" modules "$label" "$r" "${mods[@]}" "$r"/dmahba/*.ko > /dev/null
 	fi
 	if [ -n "$ksft" ]; then
 		mkdir -p "$r/kselftest"
