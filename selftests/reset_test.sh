@@ -269,7 +269,7 @@ stalled_sum() {
 SN="a device reset of a request held in the miniport"
 if [ $tr_ok != 1 ]; then
 	ksft_skip "$SN completes it with DID_RESET" "no dmahba tracepoints in tracefs"
-elif [ -z "$chans" ] || [ ! -f "$SDBG/$(echo "$chans" | cut -d' ' -f1)/stall_nth" ]; then
+elif [ -z "$chans" ] || [ ! -f "$SDBG/$(echo "$chans" | head -n1)/stall_nth" ]; then
 	ksft_skip "$SN completes it with DID_RESET" "no softdma stall_nth in debugfs"
 else
 	LBA_S=$((64 * 2048))		# 64 MiB, out of fio's range
