@@ -7,6 +7,9 @@
 #   make KDIR=<dir>        ... against that kernel build directory
 #   make KERNELRELEASE=<v> ... against /lib/modules/<v>/build (as dkms does)
 #   make check             static checks, then the kselftest suite in a VM
+#                          on each of KERNELS (check-static, check-vm: halves)
+#   make check-debug       the suite on a KASAN + lockdep + kmemleak 6.1
+#   make dkms-check        dkms install and modprobe on each of KERNELS
 #   make demo              the disk at work in a VM, with sg3_utils
 #   make bench             dmahba beside scsi_debug and null_blk, in one VM
 #   make deps              install what the targets need (apt-get, as root)
@@ -26,7 +29,7 @@ endif
 # Kernels "make check" runs the suite on (labels of scripts/kernels.sh)
 KERNELS ?= 6.1 6.12 7.2
 
-.PHONY: all modules test-modules clean deps check check-static check-vm demo \
+.PHONY: all modules test-modules clean clean-build deps check check-static check-vm demo \
 	bench check-debug dkms-check install help
 
 all: modules
@@ -42,9 +45,12 @@ test-modules:
 install: modules
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
 
-clean:
+# clean-build leaves out/ alone: runs of check, bench and the VMs keep files there
+clean-build:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(TOP)/selftests/modules clean 2>/dev/null || true
+
+clean: clean-build
 	rm -rf $(TOP)/out
 
 deps:
@@ -72,6 +78,6 @@ dkms-check: deps
 	@$(TOP)/scripts/dkms-check.sh $(KERNELS)
 
 help:
-	@sed -n '3,13p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
 
 endif

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 # demo-guest.sh - run inside the VM by scripts/demo.sh (busybox sh).
 set -e
 say() { echo; echo "### $*"; }
@@ -7,14 +8,15 @@ ko=${DMAHBA_KO_DIR:-/dmahba}
 say "insmod softdma.ko, then dmahba.ko max_window_kb=256"
 insmod "$ko/softdma.ko"
 insmod "$ko/dmahba.ko" max_window_kb=256
-for i in $(seq 50); do
-	sg=$(ls /sys/class/scsi_host/host*/device/target*/*/scsi_generic 2>/dev/null | head -1) && [ -n "$sg" ] && break
+host=$(grep -l '^dmahba$' /sys/class/scsi_host/host*/proc_name | head -1 | xargs dirname)
+for _ in $(seq 50); do
+	[ -e "$(echo "$host"/device/target*/*/block/*)" ] && break
 	sleep 0.1
 done
 dmesg | grep -E 'softdma|dmahba' | sed 's/^/  /'
-host=$(grep -l '^dmahba$' /sys/class/scsi_host/host*/proc_name | head -1 | xargs dirname)
-sg=/dev/$(ls "$host"/device/target*/*/scsi_generic | head -1)
-sd=/dev/$(ls "$host"/device/target*/*/block | head -1)
+sg=$(echo "$host"/device/target*/*/scsi_generic/*)
+sd=$(echo "$host"/device/target*/*/block/*)
+sg=/dev/${sg##*/} sd=/dev/${sd##*/}
 echo "host: $(basename "$host"), proc_name $(cat "$host/proc_name"); disk: $sd, generic: $sg"
 
 say "lsscsi"
@@ -26,7 +28,6 @@ sg_vpd --page=bl "$sg"
 say "sg_readcap --16 $sg"
 sg_readcap --16 "$sg"
 
-chan=$(ls -d /sys/class/dma/dma*chan* | head -1)
 before=0
 for c in /sys/class/dma/dma*chan*; do before=$((before + $(cat "$c/bytes_transferred"))); done
 

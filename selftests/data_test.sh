@@ -20,7 +20,7 @@ WIN_KB=64
 load_dmahba max_window_kb=$WIN_KB nr_channels=2 || ksft_skip_all "cannot load softdma/dmahba"
 sd=$(dmahba_sd)
 sg=$(dmahba_sg)
-host=$(dmahba_host)
+# shellcheck disable=SC2012 # debugfs names
 stats=$(ls -d /sys/kernel/debug/dmahba/*/stats | head -1)
 diag "disk /dev/$sd, /dev/$sg, max_window_kb=$WIN_KB"
 
@@ -39,9 +39,9 @@ store_pages() { awk '$1 == "lun0" { print $3 }' "$stats"; }
 # pattern SIZE_BYTES LBA: write with SG_IO, read back with SG_IO and compare
 sg_roundtrip() {
 	_blocks=$(($1 / 512))
-	dd if=/dev/urandom of=/tmp/p bs=512 count=$_blocks 2>/dev/null
-	sg_dd if=/tmp/p of=/dev/$sg bs=512 seek=$2 bpt=2048 2>/dev/null || return 1
-	rm -f /tmp/r; sg_dd if=/dev/$sg of=/tmp/r bs=512 skip=$2 count=$_blocks bpt=2048 2>/dev/null || return 1
+	dd if=/dev/urandom of=/tmp/p bs=512 count="$_blocks" 2>/dev/null
+	sg_dd if=/tmp/p of=/dev/"$sg" bs=512 seek="$2" bpt=2048 2>/dev/null || return 1
+	rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip="$2" count="$_blocks" bpt=2048 2>/dev/null || return 1
 	cmp -s /tmp/p /tmp/r
 }
 
@@ -49,12 +49,12 @@ sg_roundtrip() {
 # read back also with SG_IO, so the data is known to be on the medium
 sd_roundtrip() {
 	_blocks=$(($1 / 512))
-	dd if=/dev/urandom of=/tmp/p bs=512 count=$_blocks 2>/dev/null
-	dd if=/tmp/p of=/dev/$sd bs=512 seek=$2 conv=notrunc,fsync 2>/dev/null || return 1
+	dd if=/dev/urandom of=/tmp/p bs=512 count="$_blocks" 2>/dev/null
+	dd if=/tmp/p of=/dev/"$sd" bs=512 seek="$2" conv=notrunc,fsync 2>/dev/null || return 1
 	echo 3 > /proc/sys/vm/drop_caches
-	rm -f /tmp/r; dd if=/dev/$sd of=/tmp/r bs=512 skip=$2 count=$_blocks 2>/dev/null || return 1
+	rm -f /tmp/r; dd if=/dev/"$sd" of=/tmp/r bs=512 skip="$2" count="$_blocks" 2>/dev/null || return 1
 	cmp -s /tmp/p /tmp/r || return 1
-	rm -f /tmp/r; sg_dd if=/dev/$sg of=/tmp/r bs=512 skip=$2 count=$_blocks bpt=2048 2>/dev/null || return 1
+	rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip="$2" count="$_blocks" bpt=2048 2>/dev/null || return 1
 	cmp -s /tmp/p /tmp/r
 }
 
@@ -86,16 +86,16 @@ done
 # thin provisioning: a fresh 1 MiB costs 256 pages; UNMAP gives them back
 p0=$(store_pages)
 dd if=/dev/urandom of=/tmp/p bs=1024 count=1024 2>/dev/null
-sg_dd if=/tmp/p of=/dev/$sg bs=512 seek=1500000 bpt=2048 2>/dev/null
+sg_dd if=/tmp/p of=/dev/"$sg" bs=512 seek=1500000 bpt=2048 2>/dev/null
 p1=$(store_pages)
 ksft_check "1 MiB written to fresh blocks allocates 1 MiB of pages ($p0 -> $p1)" [ $((p1 - p0)) -eq $((1048576 / $(getconf PAGESIZE 2>/dev/null || echo 4096))) ]
-sg_unmap --force --lba=1500000 --num=2048 /dev/$sg 2>/dev/null
+sg_unmap --force --lba=1500000 --num=2048 /dev/"$sg" 2>/dev/null
 p2=$(store_pages)
 ksft_check "UNMAP gives the pages back ($p1 -> $p2)" [ "$p2" -eq "$p0" ]
-rm -f /tmp/r; sg_dd if=/dev/$sg of=/tmp/r bs=512 skip=1500000 count=2048 bpt=2048 2>/dev/null
+rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip=1500000 count=2048 bpt=2048 2>/dev/null
 dd if=/dev/zero of=/tmp/z bs=1024 count=1024 2>/dev/null
 ksft_check "unmapped blocks read as zeros" cmp -s /tmp/r /tmp/z
-rm -f /tmp/r; sg_dd if=/dev/$sg of=/tmp/r bs=512 skip=1900000 count=2048 bpt=2048 2>/dev/null
+rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip=1900000 count=2048 bpt=2048 2>/dev/null
 ksft_check "never written blocks read as zeros" cmp -s /tmp/r /tmp/z
 
 # 4096-byte logical blocks, and reload: the module comes back clean
@@ -103,10 +103,10 @@ unload_mods
 load_dmahba sector_size=4096 max_window_kb=64 || ksft_fail "reload with sector_size=4096"
 sg=$(dmahba_sg)
 sd=$(dmahba_sd)
-ksft_check "sector_size=4096: logical block size" [ "$(cat /sys/block/$sd/queue/logical_block_size)" = 4096 ]
+ksft_check "sector_size=4096: logical block size" [ "$(cat /sys/block/"$sd"/queue/logical_block_size)" = 4096 ]
 dd if=/dev/urandom of=/tmp/p bs=4096 count=300 2>/dev/null
-sg_dd if=/tmp/p of=/dev/$sg bs=4096 seek=33 bpt=256 2>/dev/null
-rm -f /tmp/r; sg_dd if=/dev/$sg of=/tmp/r bs=4096 skip=33 count=300 bpt=256 2>/dev/null
+sg_dd if=/tmp/p of=/dev/"$sg" bs=4096 seek=33 bpt=256 2>/dev/null
+rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=4096 skip=33 count=300 bpt=256 2>/dev/null
 ksft_check "sector_size=4096: 1.2 MiB read back identical" cmp -s /tmp/p /tmp/r
 rm -f /tmp/p /tmp/r /tmp/z
 ksft_exit

@@ -54,7 +54,7 @@ old_tmo=""
 old_dl=""
 old_lvl=""
 knobs_off() {
-	for _c in $SDBG/dma*; do
+	for _c in "$SDBG"/dma*; do
 		[ -d "$_c" ] || continue
 		for _k in fail_nth fail_every stall_nth latency_us bandwidth_kbps; do
 			echo 0 > "$_c/$_k"
@@ -63,13 +63,13 @@ knobs_off() {
 	done
 }
 cleanup() {
-	[ -d $SDBG ] && knobs_off
-	[ -n "$old_lvl" ] && echo "$old_lvl" > $LOGLVL
-	[ -n "$old_tmo" ] && [ -n "$sd" ] && echo "$old_tmo" > /sys/block/$sd/device/timeout 2>/dev/null
-	[ -n "$old_dl" ] && [ -n "$h" ] && echo "$old_dl" > /sys/class/scsi_host/host$h/eh_deadline 2>/dev/null
-	[ -e $tr_dir/events/dmahba/enable ] && echo 0 > $tr_dir/events/dmahba/enable
+	[ -d "$SDBG" ] && knobs_off
+	[ -n "$old_lvl" ] && echo "$old_lvl" > "$LOGLVL"
+	[ -n "$old_tmo" ] && [ -n "$sd" ] && echo "$old_tmo" > /sys/block/"$sd"/device/timeout 2>/dev/null
+	[ -n "$old_dl" ] && [ -n "$h" ] && echo "$old_dl" > /sys/class/scsi_host/host"$h"/eh_deadline 2>/dev/null
+	[ -e "$tr_dir"/events/dmahba/enable ] && echo 0 > "$tr_dir"/events/dmahba/enable
 	unload_mods
-	rm -rf $tmp
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 ksft_init
@@ -91,25 +91,25 @@ chans() { awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $2 }' "$stats"; }
 # chan_sum FILE: a softdma statistic summed over the host's channels
 chan_sum() {
 	_s=0
-	for _c in $(chans); do _s=$((_s + $(cat $SDBG/$_c/$1))); done
+	for _c in $(chans); do _s=$((_s + $(cat $SDBG/"$_c"/"$1"))); done
 	echo $_s
 }
 # knob_all KNOB VALUE: set a softdma knob on every channel of the host
-knob_all() { for _c in $(chans); do echo "$2" > $SDBG/$_c/$1; done; }
+knob_all() { for _c in $(chans); do echo "$2" > $SDBG/"$_c"/"$1"; done; }
 # ge A B: A >= B, for decimals
 ge() { echo "$1 $2" | awk '{ exit !($1 >= $2) }'; }
 
 # Commands pinned to CPU 0 go to its hardware queue, i.e. to one channel.
 cpu=0
 q0=""
-for _m in /sys/block/$sd/mq/*; do
-	if tr ',' ' ' < $_m/cpu_list | grep -qw $cpu; then
-		q0=$(basename $_m)
+for _m in /sys/block/"$sd"/mq/*; do
+	if tr ',' ' ' < "$_m"/cpu_list | grep -qw $cpu; then
+		q0=$(basename "$_m")
 		break
 	fi
 done
 ch=$(awk -v q="$q0" 'NR > 1 && $1 == q { print $2 }' "$stats")
-if [ -z "$ch" ] || [ ! -d $SDBG/$ch ]; then
+if [ -z "$ch" ] || [ ! -d $SDBG/"$ch" ]; then
 	ksft_fail "find the channel of CPU $cpu's hardware queue"
 	ksft_exit
 fi
@@ -143,12 +143,13 @@ LBA0=65536			# 32 MiB into the disk
 # bytes are separate arguments of sg_raw, hence $(cdb10 ...) unquoted)
 sg_cmd() {
 	_lba=$((LBA0 + $2 * BLKS))
+	# shellcheck disable=SC2046 # the CDB's bytes
 	if [ "$1" = w ]; then
-		pin sg_raw -v -s $((BLKS * 512)) -i $tmp/pat.$2 /dev/$sg \
-			$(cdb10 2a $_lba $BLKS) > $3 2>&1
+		pin sg_raw -v -s $((BLKS * 512)) -i $tmp/pat."$2" /dev/"$sg" \
+			$(cdb10 2a $_lba $BLKS) > "$3" 2>&1
 	else
-		pin sg_raw -v -r $((BLKS * 512)) -o $tmp/got.$2 /dev/$sg \
-			$(cdb10 28 $_lba $BLKS) > $3 2>&1
+		pin sg_raw -v -r $((BLKS * 512)) -o $tmp/got."$2" /dev/"$sg" \
+			$(cdb10 28 $_lba $BLKS) > "$3" 2>&1
 	fi
 }
 # fault_run MODE OP: NCMD commands, a fault armed before every other one at
@@ -159,28 +160,28 @@ fault_run() {
 	_op=$2
 	_hits=0
 	_bad=0
-	echo "$_mode" > $K/fail_mode
+	echo "$_mode" > "$K"/fail_mode
 	for _i in $(seq 0 $((NCMD - 1))); do
 		_nth=0
 		[ $((_i % 2)) = 0 ] && _nth=$((1 + _i / 2))
-		echo $_nth > $K/fail_nth
-		sg_cmd $_op $_i $tmp/sg.$_i
+		echo $_nth > "$K"/fail_nth
+		sg_cmd "$_op" "$_i" $tmp/sg."$_i"
 		_rc=$?
-		_left=$(cat $K/fail_nth)
-		echo 0 > $K/fail_nth
+		_left=$(cat "$K"/fail_nth)
+		echo 0 > "$K"/fail_nth
 		if [ "$_nth" != 0 ] && [ "$_left" = 0 ]; then
 			_hits=$((_hits + 1))
-			_s=$(sense $tmp/sg.$_i)
+			_s=$(sense $tmp/sg."$_i")
 			if [ "$_rc" != 11 ] || [ "$_s" != "b 4b 00" ]; then
 				diag "$_op command $_i: fault hit, exit $_rc, sense '$_s' (want 11, 'b 4b 00')"
 				_bad=$((_bad + 1))
 			fi
-			rm -f $tmp/good.$_i
+			rm -f $tmp/good."$_i"
 		elif [ "$_rc" != 0 ]; then
 			diag "$_op command $_i: no fault, exit $_rc"
 			_bad=$((_bad + 1))
 		else
-			: > $tmp/good.$_i
+			: > $tmp/good."$_i"
 		fi
 	done
 	run_hits=$_hits
@@ -190,16 +191,16 @@ fault_run() {
 readback_ok() {
 	_bad=0
 	for _i in $(seq 0 $((NCMD - 1))); do
-		[ -e $tmp/good.$_i ] || continue
-		dd if=$dev of=$tmp/back bs=$((BLKS * 512)) skip=$((LBA0 / BLKS + _i)) \
+		[ -e "$tmp"/good."$_i" ] || continue
+		dd if="$dev" of="$tmp"/back bs=$((BLKS * 512)) skip=$((LBA0 / BLKS + _i)) \
 			count=1 iflag=direct 2>/dev/null
-		cmp -s $tmp/back $tmp/pat.$_i || { diag "range $_i reads back wrong"; _bad=$((_bad + 1)); }
+		cmp -s "$tmp"/back "$tmp"/pat."$_i" || { diag "range $_i reads back wrong"; _bad=$((_bad + 1)); }
 	done
-	return $_bad
+	return "$_bad"
 }
 
 for _i in $(seq 0 $((NCMD - 1))); do
-	dd if=/dev/urandom of=$tmp/pat.$_i bs=$((BLKS * 512)) count=1 2>/dev/null
+	dd if=/dev/urandom of=$tmp/pat."$_i" bs=$((BLKS * 512)) count=1 2>/dev/null
 done
 sync
 e0=$(stat_sum dma_errors)
@@ -211,7 +212,7 @@ ksft_check "SG_IO WRITE: a failed descriptor gives ABORTED COMMAND 4B/00, a miss
 ksft_check "SG_IO WRITE: every acknowledged write reads back what was written" readback_ok
 # now the medium holds every pattern; read it with faults
 for _i in $(seq 0 $((NCMD - 1))); do
-	dd if=$tmp/pat.$_i of=$dev bs=$((BLKS * 512)) seek=$((LBA0 / BLKS + _i)) \
+	dd if=$tmp/pat."$_i" of="$dev" bs=$((BLKS * 512)) seek=$((LBA0 / BLKS + _i)) \
 		count=1 oflag=direct conv=notrunc 2>/dev/null
 done
 fault_run read r
@@ -219,9 +220,9 @@ rc=$?
 good=0
 wrong=0
 for _i in $(seq 0 $((NCMD - 1))); do
-	[ -e $tmp/good.$_i ] || continue
+	[ -e $tmp/good."$_i" ] || continue
 	good=$((good + 1))
-	cmp -s $tmp/got.$_i $tmp/pat.$_i || wrong=$((wrong + 1))
+	cmp -s $tmp/got."$_i" $tmp/pat."$_i" || wrong=$((wrong + 1))
 done
 ksft_check "SG_IO READ: a failed descriptor gives ABORTED COMMAND 4B/00, a miss succeeds ($run_hits hits)" \
 	[ $rc = 0 -a $run_hits -ge $((NCMD / 2 - 1)) ]
@@ -260,20 +261,20 @@ EOF
 	awk 'NR == 1 { print; print "loops=3"; next } { print }' $tmp/fio.vo > $tmp/fio.vo3
 	# run_fio NAME JOB: bounded; 0 if fio and all its jobs succeeded
 	run_fio() {
-		timeout $FIO_TIMEOUT fio --minimal "$2" > $tmp/$1.out 2> $tmp/$1.err
+		timeout "$FIO_TIMEOUT" fio --minimal "$2" > $tmp/"$1".out 2> $tmp/"$1".err
 		_rc=$?
-		_e=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/$1.out)
-		fio_kb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/$1.out)
-		if [ $_rc != 0 ] || [ $_e != 0 ]; then
+		_e=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/"$1".out)
+		fio_kb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/"$1".out)
+		if [ $_rc != 0 ] || [ "$_e" != 0 ]; then
 			diag "fio $1: exit $_rc"
-			head -10 $tmp/$1.err | sed 's/^/# /'
+			head -10 $tmp/"$1".err | sed 's/^/# /'
 			return 1
 		fi
 	}
 	for mode in write read; do
 		e0=$(stat_sum dma_errors)
 		f0=$(chan_sum failed)
-		io0=$(cat $sdev_dir/ioerr_cnt)
+		io0=$(cat "$sdev_dir"/ioerr_cnt)
 		knob_all fail_mode $mode
 		knob_all fail_every $EVERY
 		t0=$(now)
@@ -287,8 +288,8 @@ EOF
 		knob_all fail_every 0
 		e1=$(stat_sum dma_errors)
 		f1=$(chan_sum failed)
-		io1=$(cat $sdev_dir/ioerr_cnt)
-		diag "fio, fail_mode=$mode fail_every=$EVERY: $((f1 - f0)) faults, $((e1 - e0)) DMA errors, $((io1 - io0)) commands failed and were retried, $((fio_kb / 1024)) MiB verified in $(elapsed $t0 $t1) s"
+		io1=$(cat "$sdev_dir"/ioerr_cnt)
+		diag "fio, fail_mode=$mode fail_every=$EVERY: $((f1 - f0)) faults, $((e1 - e0)) DMA errors, $((io1 - io0)) commands failed and were retried, $((fio_kb / 1024)) MiB verified in $(elapsed "$t0" "$t1") s"
 		ksft_check "fio with fail_mode=$mode 1/$EVERY: every hit request retried, zero mismatches" [ $rc = 0 ]
 		ksft_check "fio with fail_mode=$mode 1/$EVERY: faults happened and each is a DMA error" \
 			[ $((f1 - f0)) -gt 0 -a $((e1 - e0)) -eq $((f1 - f0)) ]
@@ -301,8 +302,8 @@ else
 fi
 
 # ===================================================== b) stalls, timeouts
-old_tmo=$(cat $sdev_dir/timeout)
-echo $TMO > $sdev_dir/timeout
+old_tmo=$(cat "$sdev_dir"/timeout)
+echo $TMO > "$sdev_dir"/timeout
 tr_ok=0
 if [ -e $tr_dir/events/dmahba/enable ]; then
 	echo 0 > $tr_dir/tracing_on
@@ -313,7 +314,7 @@ if [ -e $tr_dir/events/dmahba/enable ]; then
 fi
 LBA_S=$((96 * 2048))		# 96 MiB
 dd if=/dev/urandom of=$tmp/spat bs=64k count=1 2>/dev/null
-dd if=$tmp/spat of=$dev bs=64k seek=$((LBA_S / 128)) count=1 oflag=direct conv=notrunc 2>/dev/null
+dd if=$tmp/spat of="$dev" bs=64k seek=$((LBA_S / 128)) count=1 oflag=direct conv=notrunc 2>/dev/null
 
 # the cancel checks of the trace: for every cancelled window, no dma_started
 # for its tag before that tag maps a new window; prints "CANCELS BAD RETRIED"
@@ -338,30 +339,31 @@ trace_check() {
 for op in read write; do
 	a0=$(stat_sum aborts)
 	c0=$(stat_sum cancels)
-	t0=$(cat $sdev_dir/iotmo_cnt)
-	echo 1 > $K/stall_nth
+	t0=$(cat "$sdev_dir"/iotmo_cnt)
+	echo 1 > "$K"/stall_nth
 	s0=$(now)
 	if [ $op = read ]; then
-		pin timeout 60 dd if=$dev of=$tmp/sgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null
+		pin timeout 60 dd if="$dev" of=$tmp/sgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null
 	else
-		pin timeout 60 dd if=$tmp/spat of=$dev bs=64k seek=$((LBA_S / 128)) count=1 oflag=direct conv=notrunc 2>/dev/null
+		pin timeout 60 dd if=$tmp/spat of="$dev" bs=64k seek=$((LBA_S / 128)) count=1 oflag=direct conv=notrunc 2>/dev/null
 	fi
 	rc=$?
 	s1=$(now)
-	left=$(cat $K/stall_nth)
-	echo 0 > $K/stall_nth
-	[ $op = write ] && dd if=$dev of=$tmp/sgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null
+	left=$(cat "$K"/stall_nth)
+	echo 0 > "$K"/stall_nth
+	[ $op = write ] && dd if="$dev" of=$tmp/sgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null
 	a1=$(stat_sum aborts)
 	c1=$(stat_sum cancels)
-	t1=$(cat $sdev_dir/iotmo_cnt)
-	diag "stalled $op: done in $(elapsed $s0 $s1) s, $((t1 - t0)) timeout(s), $((a1 - a0)) abort(s), $((c1 - c0)) cancel(s)"
+	t1=$(cat "$sdev_dir"/iotmo_cnt)
+	diag "stalled $op: done in $(elapsed "$s0" "$s1") s, $((t1 - t0)) timeout(s), $((a1 - a0)) abort(s), $((c1 - c0)) cancel(s)"
 	ksft_check "stalled $op: the stall fired, the command timed out and eh_abort_handler ran" \
 		[ "$left" = 0 -a $((t1 - t0)) -ge 1 -a $((a1 - a0)) -ge 1 -a $((c1 - c0)) -ge 1 ]
 	ksft_check "stalled $op: retried after the abort, it succeeds with the right data" \
 		sh -c "[ $rc = 0 ] && cmp -s $tmp/sgot $tmp/spat"
-	ksft_check "stalled $op: it took at least the ${TMO} s timeout" ge "$(elapsed $s0 $s1)" $TMO
+	ksft_check "stalled $op: it took at least the ${TMO} s timeout" ge "$(elapsed "$s0" "$s1")" $TMO
 done
 if [ $tr_ok = 1 ]; then
+	# shellcheck disable=SC2046 # three counts
 	set -- $(trace_check)
 	diag "trace: $1 cancelled window(s), $2 dma_started after a cancel, $3 retried and completed"
 	ksft_check "trace: the aborted windows show flush_dma ... cancelled" [ "$1" -ge 2 ]
@@ -388,19 +390,20 @@ else
 	echo 1 > $tr_dir/events/dmahba/enable
 	echo 1 > $tr_dir/tracing_on
 	a0=$(stat_sum aborts)
-	t0=$(cat $sdev_dir/iotmo_cnt)
+	t0=$(cat "$sdev_dir"/iotmo_cnt)
 	echo $HOLD_MS > "$hold"
 	s0=$(now)
-	pin timeout 60 dd if=$dev of=$tmp/hgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null
+	pin timeout 60 dd if="$dev" of=$tmp/hgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null
 	rc=$?
 	left=$(cat "$hold")
 	echo 0 > "$hold"
 	# until the held DmaStarted is past due, so that it would show
-	while ! ge "$(elapsed $s0 $(now))" $((HOLD_MS / 1000 + 1)); do sleep 0.2; done
+	while ! ge "$(elapsed "$s0" "$(now)")" $((HOLD_MS / 1000 + 1)); do sleep 0.2; done
 	a1=$(stat_sum aborts)
-	t1=$(cat $sdev_dir/iotmo_cnt)
+	t1=$(cat "$sdev_dir"/iotmo_cnt)
 	# "EARLY MAPPED STARTED": windows cancelled before their DmaStarted,
 	# windows mapped, DmaStarted delivered
+	# shellcheck disable=SC2046 # counts
 	set -- $(awk '{
 		ev = ""; tag = ""
 		for (i = 1; i <= NF; i++) {
@@ -437,9 +440,9 @@ escalate() {
 	echo 1 > $tr_dir/tracing_on 2>/dev/null
 	_a0=$(stat_sum aborts)
 	_r0=$(stat_sum resets)
-	echo $SLOW_US > $K/latency_us
+	echo $SLOW_US > "$K"/latency_us
 	_s0=$(now)
-	pin timeout 120 dd if=$dev of=$tmp/egot bs=64k skip=$((LBA_S / 128)) count=1 \
+	pin timeout 120 dd if="$dev" of=$tmp/egot bs=64k skip=$((LBA_S / 128)) count=1 \
 		iflag=direct 2>/dev/null &
 	_pid=$!
 	_i=0
@@ -463,14 +466,14 @@ escalate() {
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo 0 > $K/latency_us
+	echo 0 > "$K"/latency_us
 	wait $_pid
 	_rc=$?
 	_s1=$(now)
 	echo 0 > $tr_dir/events/dmahba/io_map_transfer/enable 2>/dev/null
-	dmesg | sed -n "/$_mark/,\$p" > $tmp/klog.$_what
+	dmesg | sed -n "/$_mark/,\$p" > $tmp/klog."$_what"
 	esc_rc=$_rc
-	esc_time=$(elapsed $_s0 $_s1)
+	esc_time=$(elapsed "$_s0" "$_s1")
 	esc_aborts=$(($(stat_sum aborts) - _a0))
 	esc_resets=$(($(stat_sum resets) - _r0))
 }
@@ -494,10 +497,10 @@ ksft_check "after the device reset, the read completes with the right data" \
 	sh -c "[ $esc_rc = 0 ] && cmp -s $tmp/egot $tmp/spat"
 
 # --- past eh_deadline, the error handler goes straight to a host reset
-old_dl=$(cat /sys/class/scsi_host/host$h/eh_deadline)
-if echo 0 > /sys/class/scsi_host/host$h/eh_deadline; then
+old_dl=$(cat /sys/class/scsi_host/host"$h"/eh_deadline)
+if echo 0 > /sys/class/scsi_host/host"$h"/eh_deadline; then
 	escalate hrst
-	echo "$old_dl" > /sys/class/scsi_host/host$h/eh_deadline
+	echo "$old_dl" > /sys/class/scsi_host/host"$h"/eh_deadline
 	diag "host reset escalation: done in $esc_time s, exit $esc_rc, $esc_resets reset(s) counted per queue, $esc_aborts abort(s)"
 	ksft_check "with eh_deadline=0 a timeout escalates to a host reset" [ $esc_resets -ge 1 ]
 	ksft_check "after the host reset, the read completes with the right data" \
@@ -510,33 +513,33 @@ old_lvl=""
 
 # the host serves I/O normally afterwards
 dd if=/dev/urandom of=$tmp/after bs=1M count=4 2>/dev/null
-dd if=$tmp/after of=$dev bs=1M seek=200 count=4 oflag=direct conv=notrunc 2>/dev/null &&
-	dd if=$dev of=$tmp/after2 bs=1M skip=200 count=4 iflag=direct 2>/dev/null
+dd if=$tmp/after of="$dev" bs=1M seek=200 count=4 oflag=direct conv=notrunc 2>/dev/null &&
+	dd if="$dev" of=$tmp/after2 bs=1M skip=200 count=4 iflag=direct 2>/dev/null
 ksft_check "after the faults and resets, 4 MiB write + read back are right" cmp -s $tmp/after $tmp/after2
 
 # ===================================================== c) a slow channel
 # The disk keeps its ${TMO} s timeout: a slow channel must not cause a
 # single SCSI timeout (a transfer that stops making progress would).
-tmo0=$(cat $sdev_dir/iotmo_cnt)
+tmo0=$(cat "$sdev_dir"/iotmo_cnt)
 dd if=/dev/urandom of=$tmp/bw bs=1M count=2 2>/dev/null
 s0=$(now)
-pin dd if=$tmp/bw of=$dev bs=256k seek=$((300 * 4)) count=8 oflag=direct conv=notrunc 2>/dev/null
+pin dd if=$tmp/bw of="$dev" bs=256k seek=$((300 * 4)) count=8 oflag=direct conv=notrunc 2>/dev/null
 s1=$(now)
-diag "2 MiB unthrottled (write): $(elapsed $s0 $s1) s"
+diag "2 MiB unthrottled (write): $(elapsed "$s0" "$s1") s"
 # bw_read KBPS: read the 2 MiB back on CPU 0 at KBPS; sets rc and took
 bw_read() {
-	knob_all bandwidth_kbps $1
+	knob_all bandwidth_kbps "$1"
 	rm -f $tmp/bw2
 	_t0=$(now)
-	pin timeout 90 dd if=$dev of=$tmp/bw2 bs=256k skip=$((300 * 4)) count=8 iflag=direct 2>/dev/null
+	pin timeout 90 dd if="$dev" of=$tmp/bw2 bs=256k skip=$((300 * 4)) count=8 iflag=direct 2>/dev/null
 	rc=$?
-	took=$(elapsed $_t0 $(now))
+	took=$(elapsed "$_t0" "$(now)")
 	knob_all bandwidth_kbps 0
 }
 BW=2000				# kB/s: about 1 s for 2 MiB
-t0=$(cat $sdev_dir/iotmo_cnt)
+t0=$(cat "$sdev_dir"/iotmo_cnt)
 bw_read $BW
-t1=$(cat $sdev_dir/iotmo_cnt)
+t1=$(cat "$sdev_dir"/iotmo_cnt)
 min=$(echo "2097152 $BW" | awk '{ printf "%.2f", $1 / ($2 * 1000) * 0.9 }')
 diag "2 MiB at $BW kB/s (read): $took s (the model says >= $min s), $((t1 - t0)) SCSI timeout(s)"
 ksft_check "bandwidth_kbps=$BW: the data is right" sh -c "[ $rc = 0 ] && cmp -s $tmp/bw $tmp/bw2"
@@ -548,9 +551,9 @@ ksft_check "bandwidth_kbps=$BW: no SCSI timeout" [ $((t1 - t0)) = 0 ]
 # deadline already past, it slept with a negative relative hrtimer
 # (KTIME_SEC_MAX) until the SCSI timeout's abort terminated the channel.
 BW2=40000
-t0=$(cat $sdev_dir/iotmo_cnt)
+t0=$(cat "$sdev_dir"/iotmo_cnt)
 bw_read $BW2
-t1=$(cat $sdev_dir/iotmo_cnt)
+t1=$(cat "$sdev_dir"/iotmo_cnt)
 diag "2 MiB at $BW2 kB/s (read): $took s, $((t1 - t0)) SCSI timeout(s)"
 ksft_check "bandwidth_kbps=$BW2: the data is right" sh -c "[ $rc = 0 ] && cmp -s $tmp/bw $tmp/bw2"
 if [ $((t1 - t0)) = 0 ]; then
@@ -564,19 +567,19 @@ LAT=100000			# us per descriptor
 N=10
 knob_all latency_us $LAT
 s0=$(now)
-pin dd if=$dev of=$tmp/lat bs=4k skip=$((300 * 256)) count=$N iflag=direct 2>/dev/null
+pin dd if="$dev" of=$tmp/lat bs=4k skip=$((300 * 256)) count=$N iflag=direct 2>/dev/null
 rc=$?
 s1=$(now)
 knob_all latency_us 0
 head -c $((N * 4096)) $tmp/bw > $tmp/lat_want
 min=$(echo "$N $LAT" | awk '{ printf "%.2f", $1 * $2 / 1000000 - 0.02 }')	# uptime: 10 ms steps
-diag "$N reads of 4 KiB at latency_us=$LAT: $(elapsed $s0 $s1) s (>= $min s)"
+diag "$N reads of 4 KiB at latency_us=$LAT: $(elapsed "$s0" "$s1") s (>= $min s)"
 ksft_check "latency_us=$LAT: the data is right" sh -c "[ $rc = 0 ] && cmp -s $tmp/lat $tmp/lat_want"
-ksft_check "latency_us=$LAT: $N reads take at least $min s" ge "$(elapsed $s0 $s1)" "$min"
-tmo1=$(cat $sdev_dir/iotmo_cnt)
+ksft_check "latency_us=$LAT: $N reads take at least $min s" ge "$(elapsed "$s0" "$s1")" "$min"
+tmo1=$(cat "$sdev_dir"/iotmo_cnt)
 ksft_check "the slow channel caused no SCSI timeout at all" [ $((tmo1 - tmo0)) = 0 ]
 
-echo "$old_tmo" > $sdev_dir/timeout
+echo "$old_tmo" > "$sdev_dir"/timeout
 old_tmo=""
 knobs_off
 ksft_exit

@@ -34,7 +34,7 @@ tmp=/tmp/fio_verify.$$
 mkdir -p $tmp
 cleanup() {
 	unload_mods
-	rm -rf $tmp
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 ksft_init
@@ -57,8 +57,9 @@ stat_col() {
 # chan_bytes: bytes_transferred of the host's channels, summed
 chan_bytes() {
 	_s=0
+	# shellcheck disable=SC2013 # channel names
 	for _c in $(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $2 }' "$stats"); do
-		_s=$((_s + $(cat /sys/class/dma/$_c/bytes_transferred)))
+		_s=$((_s + $(cat /sys/class/dma/"$_c"/bytes_transferred)))
 	done
 	echo $_s
 }
@@ -71,18 +72,18 @@ run_fio() {
 	_j=$2
 	shift 2
 	_t0=$(cut -d' ' -f1 /proc/uptime)
-	timeout $FIO_TIMEOUT fio --minimal "$@" "$_j" > $tmp/$_n.out 2> $tmp/$_n.err
+	timeout "$FIO_TIMEOUT" fio --minimal "$@" "$_j" > $tmp/"$_n".out 2> $tmp/"$_n".err
 	_rc=$?
 	_t1=$(cut -d' ' -f1 /proc/uptime)
-	_kb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/$_n.out)
-	fio_write_kb=$(awk -F';' '/^3;/ { s += $47 } END { printf "%.0f\n", s }' $tmp/$_n.out)
-	_errs=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/$_n.out)
+	_kb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/"$_n".out)
+	fio_write_kb=$(awk -F';' '/^3;/ { s += $47 } END { printf "%.0f\n", s }' $tmp/"$_n".out)
+	_errs=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/"$_n".out)
 	fio_read_kb=$_kb
 	diag "fio $_n: wrote $((fio_write_kb / 1024)) MiB, read $((_kb / 1024)) MiB in $(echo "$_t0 $_t1" | awk '{ printf "%.1f", $2 - $1 }') s"
 	if [ "$_rc" != 0 ] || [ "$_errs" != 0 ]; then
 		diag "fio $_n: exit $_rc, $_errs job(s) with an error"
-		grep -v '^3;' $tmp/$_n.out | head -5 | sed 's/^/# /'
-		head -10 $tmp/$_n.err | sed 's/^/# /'
+		grep -v '^3;' $tmp/"$_n".out | head -5 | sed 's/^/# /'
+		head -10 $tmp/"$_n".err | sed 's/^/# /'
 		return 1
 	fi
 	return 0
@@ -98,7 +99,7 @@ verify_only() {
 
 # Is io_uring usable (the kernel may have it disabled)?
 uring=libaio
-if [ -n "$(fio --enghelp 2>/dev/null | grep -w io_uring)" ] &&
+if fio --enghelp 2>/dev/null | grep -qw io_uring &&
    fio --name=probe --ioengine=io_uring --filename=$tmp/probe --size=64k \
 	--rw=write --bs=4k --direct=0 >/dev/null 2>&1; then
 	uring=io_uring
@@ -171,6 +172,7 @@ win1=$(stat_sum bytes)
 chb1=$(chan_bytes)
 diag "requests per queue: before $req0, after $req1"
 busy=0
+# shellcheck disable=SC2086 # one count per queue
 set -- $req0
 for _r in $req1; do
 	[ "$_r" -gt "${1:-0}" ] && busy=$((busy + 1))
@@ -248,7 +250,7 @@ offset=320m
 verify=crc32c
 EOF
 if run_fio control $tmp/control.job; then
-	dd if=/dev/zero of=$dev bs=4096 count=1 seek=$(((320 * 1024 + 1024) / 4)) \
+	dd if=/dev/zero of="$dev" bs=4096 count=1 seek=$(((320 * 1024 + 1024) / 4)) \
 		oflag=direct conv=notrunc 2>/dev/null
 	if run_fio control_bad "$(verify_only $tmp/control.job)" >/dev/null 2>&1; then
 		ksft_fail "a zeroed block fails the verify-only run"

@@ -58,7 +58,7 @@ run_fuzz() {
 
 t0=$(date +%s)
 if load_dmahba num_luns=2 dev_size_mb=64 && wait_for dmahba_sg 1; then
-	run_fuzz "512-byte blocks" DMAHBA_FUZZ_COUNT=${DMAHBA_FUZZ_COUNT:-20000}
+	run_fuzz "512-byte blocks" DMAHBA_FUZZ_COUNT="${DMAHBA_FUZZ_COUNT:-20000}"
 else
 	ksft_fail "softdma and dmahba (num_luns=2 dev_size_mb=64) load"
 fi
@@ -67,7 +67,7 @@ t1=$(date +%s)
 diag "512-byte run: $((t1 - t0)) s"
 
 if load_dmahba num_luns=2 dev_size_mb=64 sector_size=4096 && wait_for dmahba_sg 1; then
-	run_fuzz "4096-byte blocks" DMAHBA_FUZZ_COUNT=${DMAHBA_FUZZ_COUNT:-10000} DMAHBA_FUZZ_THREADS=1
+	run_fuzz "4096-byte blocks" DMAHBA_FUZZ_COUNT="${DMAHBA_FUZZ_COUNT:-10000}" DMAHBA_FUZZ_THREADS=1
 else
 	ksft_fail "softdma and dmahba (sector_size=4096) load"
 fi

@@ -56,6 +56,7 @@ else
 	diag "the kernel may zero heap allocations (no init_on_alloc=0 on its command line): uninitialised heap bytes would read as zeros here"
 fi
 
+# shellcheck disable=SC2015 # either failing
 load_dmahba num_luns=2 dev_size_mb=16 && wait_for dmahba_sg 1 ||
 	{ ksft_fail "softdma and dmahba (num_luns=2 dev_size_mb=16) load"; ksft_exit; }
 sg0=/dev/$(dmahba_sg 0)

@@ -81,11 +81,13 @@ cycle() {
 	# unmap half: the store frees 128 pages now, the other 128 at rmmod
 	sg_unmap --force --lba=2048 --num=1024 "$_sg" >/dev/null 2>&1
 	_p2=$(store_pages)
+	# shellcheck disable=SC2015 # either failing
 	[ $((_p1 - _p0)) = 256 ] && [ $((_p1 - _p2)) = 128 ] ||
 		{ echo "store pages $_p0 -> $_p1 -> $_p2"; return 1; }
 	rmmod_idle dmahba || { echo "rmmod dmahba"; return 1; }
 	rmmod_idle softdma || { echo "rmmod softdma"; return 1; }
 	ksft_loaded=""
+	# shellcheck disable=SC2015 # either failing
 	! mod_loaded dmahba && ! mod_loaded softdma || { echo "still loaded"; return 1; }
 }
 
@@ -179,6 +181,7 @@ if load num_luns=1 dev_size_mb=64; then
 	sd=$(dmahba_sd)
 	sg=$(dmahba_sg)
 	# once the kernel's own partition scan is over, only we hold it
+	# shellcheck disable=SC2016 # that sh's
 	wait_for sh -c '[ "$(cat /sys/module/dmahba/refcnt)" = 0 ]'
 	exec 3<"/dev/$sd"
 	if rmmod dmahba 2>/dev/null; then

@@ -14,15 +14,17 @@ mod_loaded softdma && ksft_skip_all "softdma already loaded"
 trap unload_mods EXIT
 ksft_init 11
 
+# shellcheck disable=SC2012 # sysfs names
 dma_before=$(ls /sys/class/dma 2>/dev/null | wc -l)
 ksft_check "softdma loads" load_mod softdma
+# shellcheck disable=SC2012 # sysfs names
 dma_chans=$(ls /sys/class/dma 2>/dev/null | wc -l)
 ksft_check "softdma registers its channels in /sys/class/dma" [ "$dma_chans" -gt "$dma_before" ]
 ksft_check "dmahba loads" load_mod dmahba
 ksft_check "a host with proc_name dmahba appears" dmahba_host
 ksft_check "its disk appears" wait_for dmahba_sd
 sd=$(dmahba_sd)
-ksft_check "the disk has a size" [ "$(cat /sys/block/$sd/size 2>/dev/null || echo 0)" -gt 0 ]
+ksft_check "the disk has a size" [ "$(cat /sys/block/"$sd"/size 2>/dev/null || echo 0)" -gt 0 ]
 # the core pins the provider while a client holds one of its channels
 if rmmod softdma 2>/dev/null; then
 	ksft_fail "rmmod softdma refused while dmahba holds a channel"

@@ -36,6 +36,7 @@ n=0
 mark() { n=$((n + 1)); echo "params_test mark $n" > /dev/kmsg; }
 log_since_mark() { dmesg | sed -n "/params_test mark $n\$/,\$p"; }
 
+# shellcheck disable=SC2012 # sysfs names
 dma_count() { ls /sys/class/dma 2>/dev/null | wc -l; }
 chans_in_use() { cat /sys/class/dma/*/in_use 2>/dev/null | grep -c '^1$'; }
 dmahba_left() {
@@ -90,6 +91,7 @@ bad_load softdma "abc channels" channels=abc
 bad_load softdma "-1 latency_us" latency_us=-1
 
 ksft_check "softdma loads with 2 channels" load_mod softdma channels=2
+# shellcheck disable=SC2012 # sysfs names
 chan0=$(ls /sys/class/dma | head -1)
 
 # ---- dmahba's parameters
@@ -174,7 +176,7 @@ dbg_modes() {
 		fi
 	done
 	diag "$_n debugfs files checked"
-	[ $_bad = 0 ] && [ $_n -gt 0 ]
+	[ "$_bad" = 0 ] && [ "$_n" -gt 0 ]
 }
 ksft_check "debugfs: knobs 0600, read-only files 0400, all owned by root" dbg_modes
 dbg_dirs() {
@@ -254,6 +256,7 @@ done
 ksft_check "counters cannot be written${ro:+ (written:$ro)}" [ -z "$ro" ]
 
 # ---- sysfs: the host's scan file
+# shellcheck disable=SC2012 # sysfs names
 sdevs() { ls -d /sys/class/scsi_host/host"$h"/device/target"$h":*/"$h":* 2>/dev/null | wc -l; }
 before=$(sdevs)
 bad=""

@@ -40,12 +40,12 @@ mkdir -p $tmp
 fio_pid=""
 cleanup() {
 	[ -n "$fio_pid" ] && kill "$fio_pid" 2>/dev/null && wait "$fio_pid"
-	if [ -e $tr_dir/events/dmahba/notification/enable ]; then
-		echo 0 > $tr_dir/events/dmahba/notification/enable
-		echo 0 > $tr_dir/events/dmahba/notification/filter
+	if [ -e "$tr_dir"/events/dmahba/notification/enable ]; then
+		echo 0 > "$tr_dir"/events/dmahba/notification/enable
+		echo 0 > "$tr_dir"/events/dmahba/notification/filter
 	fi
 	unload_mods
-	rm -rf $tmp
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 ksft_init
@@ -141,8 +141,8 @@ offset_increment=16m
 EOF
 }
 
-io0=$(cat $sdev0/ioerr_cnt)
-tmo0=$(cat $sdev0/iotmo_cnt)
+io0=$(cat "$sdev0"/ioerr_cnt)
+tmo0=$(cat "$sdev0"/iotmo_cnt)
 r0=$(stat_sum resets)
 a0=$(stat_sum aborts)
 busy_resets=0
@@ -157,7 +157,7 @@ start_round() {
 	round=$((round + 1))
 	job $round > $tmp/round.job
 	_r0=$(stat_sum requests)
-	timeout $FIO_TIMEOUT fio --minimal $tmp/round.job > $tmp/fio.out 2> $tmp/fio.err &
+	timeout "$FIO_TIMEOUT" fio --minimal $tmp/round.job > $tmp/fio.out 2> $tmp/fio.err &
 	fio_pid=$!
 	_i=0
 	while [ $_i -lt 200 ] && [ $(($(stat_sum requests) - _r0)) -lt 40 ]; do
@@ -173,7 +173,7 @@ end_round() {
 	_fe=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/fio.out)
 	_kb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/fio.out)
 	fio_kb=$((fio_kb + _kb))
-	if [ $_frc != 0 ] || [ $_fe != 0 ]; then
+	if [ $_frc != 0 ] || [ "$_fe" != 0 ]; then
 		diag "fio round $round: exit $_frc, $_fe job(s) with an error"
 		head -5 $tmp/fio.err | sed 's/^/# /'
 		fio_bad=$((fio_bad + 1))
@@ -188,7 +188,7 @@ for step in -d:4 -t:4 -b:1 -H:1 -d:4 -t:4 -d:4 -t:4; do
 	n=${step#*:}
 	s0=$(now)
 	rrc=0
-	for _j in $(seq $n); do
+	for _j in $(seq "$n"); do
 		# a round may end between this look and the reset: a new one
 		# starts until one is seen running (3 tries)
 		_t=0
@@ -198,31 +198,31 @@ for step in -d:4 -t:4 -b:1 -H:1 -d:4 -t:4 -d:4 -t:4; do
 			_t=$((_t + 1))
 		done
 		kill -0 $fio_pid 2>/dev/null && busy_resets=$((busy_resets + 1))
-		if [ $kind = -d ]; then
-			do_reset $kind $sg0 || rrc=$?	# LUN 0, under fio
+		if [ "$kind" = -d ]; then
+			do_reset "$kind" "$sg0" || rrc=$?	# LUN 0, under fio
 		else
-			do_reset $kind $sg1 || rrc=$?	# the whole target/bus/host
+			do_reset "$kind" "$sg1" || rrc=$?	# the whole target/bus/host
 			bus_wide=$((bus_wide + 1))
 		fi
 		nresets=$((nresets + 1))
 		sleep 0.1
 	done
 	# LUN 1 is idle: it reports bus-wide resets once, none of LUN 0
-	if [ $kind = -d ]; then
+	if [ "$kind" = -d ]; then
 		no_ua "$sg1" || ua_bad="$ua_bad $kind"
 	else
 		ua_once "$sg1" || ua_bad="$ua_bad $kind"
 	fi
-	diag "$n x sg_reset $kind: exit $rrc, $(elapsed $s0 $(now)) s, fio round $round"
+	diag "$n x sg_reset $kind: exit $rrc, $(elapsed "$s0" "$(now)") s, fio round $round"
 	[ $rrc = 0 ] || fio_bad=$((fio_bad + 1))
 done
 end_round
 t_end=$(now)
-io1=$(cat $sdev0/ioerr_cnt)
-tmo1=$(cat $sdev0/iotmo_cnt)
+io1=$(cat "$sdev0"/ioerr_cnt)
+tmo1=$(cat "$sdev0"/iotmo_cnt)
 r1=$(stat_sum resets)
 a1=$(stat_sum aborts)
-diag "$nresets resets in $(elapsed $t_start $t_end) s during $round fio rounds ($((fio_kb / 1024)) MiB verified), $busy_resets with fio running; LUN 0: $((io1 - io0)) commands completed with an error status and were retried, $((tmo1 - tmo0)) timeouts"
+diag "$nresets resets in $(elapsed "$t_start" "$t_end") s during $round fio rounds ($((fio_kb / 1024)) MiB verified), $busy_resets with fio running; LUN 0: $((io1 - io0)) commands completed with an error status and were retried, $((tmo1 - tmo0)) timeouts"
 ksft_check "every sg_reset succeeded and every fio round verified with no mismatch" [ $fio_bad = 0 ]
 # (a fio round can still end in the moment between the look and the reset:
 # on a slow kernel that happened to 1 of 26; most must find fio running)
@@ -260,30 +260,30 @@ ksft_check "idle target reset: UNIT ATTENTION 29/xx once on LUN 1" ua_once "$sg1
 # out or is aborted.
 SDBG=/sys/kernel/debug/softdma
 chans=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $2 }' "$stats")
-knob_all() { for _c in $chans; do echo "$2" > $SDBG/$_c/$1; done; }
+knob_all() { for _c in $chans; do echo "$2" > $SDBG/"$_c"/"$1"; done; }
 stalled_sum() {
 	_s=0
-	for _c in $chans; do _s=$((_s + $(cat $SDBG/$_c/stalled))); done
+	for _c in $chans; do _s=$((_s + $(cat $SDBG/"$_c"/stalled))); done
 	echo $_s
 }
 SN="a device reset of a request held in the miniport"
 if [ $tr_ok != 1 ]; then
 	ksft_skip "$SN completes it with DID_RESET" "no dmahba tracepoints in tracefs"
-elif [ -z "$chans" ] || [ ! -f $SDBG/$(echo $chans | cut -d' ' -f1)/stall_nth ]; then
+elif [ -z "$chans" ] || [ ! -f "$SDBG/$(echo "$chans" | head -n1)/stall_nth" ]; then
 	ksft_skip "$SN completes it with DID_RESET" "no softdma stall_nth in debugfs"
 else
 	LBA_S=$((64 * 2048))		# 64 MiB, out of fio's range
 	dd if=/dev/urandom of=$tmp/spat bs=64k count=1 2>/dev/null
-	dd if=$tmp/spat of=$dev bs=64k seek=$((LBA_S / 128)) count=1 oflag=direct conv=notrunc 2>/dev/null
+	dd if=$tmp/spat of="$dev" bs=64k seek=$((LBA_S / 128)) count=1 oflag=direct conv=notrunc 2>/dev/null
 	for _i in 1 2 3; do [ "$(tur "$sg0")" = "0 -" ] && break; done
 	echo 0 > $tr_dir/tracing_on
 	echo > $tr_dir/trace
 	echo 1 > $tr_dir/tracing_on
-	tmo0=$(cat $sdev0/iotmo_cnt)
+	tmo0=$(cat "$sdev0"/iotmo_cnt)
 	a0=$(stat_sum aborts)
 	knob_all stall_nth 1
 	s0=$(now)
-	timeout 60 dd if=$dev of=$tmp/sgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null &
+	timeout 60 dd if="$dev" of=$tmp/sgot bs=64k skip=$((LBA_S / 128)) count=1 iflag=direct 2>/dev/null &
 	dd_pid=$!
 	_i=0
 	while [ $_i -lt 600 ] && [ "$(stalled_sum)" = 0 ] && kill -0 $dd_pid 2>/dev/null; do
@@ -298,9 +298,9 @@ else
 	s1=$(now)
 	knob_all stall_nth 0
 	nreset=$(grep -c 'request_complete result=0x80000' $tr_dir/trace)
-	tmo1=$(cat $sdev0/iotmo_cnt)
+	tmo1=$(cat "$sdev0"/iotmo_cnt)
 	a1=$(stat_sum aborts)
-	diag "stalled read held: $held; sg_reset -d exit $rrc; read exit $drc after $(elapsed $s0 $s1) s; $nreset DID_RESET completion(s), $((tmo1 - tmo0)) timeout(s), $((a1 - a0)) abort(s)"
+	diag "stalled read held: $held; sg_reset -d exit $rrc; read exit $drc after $(elapsed "$s0" "$s1") s; $nreset DID_RESET completion(s), $((tmo1 - tmo0)) timeout(s), $((a1 - a0)) abort(s)"
 	ksft_check "$SN completes it with DID_RESET" \
 		[ "$held" -ge 1 -a $rrc = 0 -a "$nreset" -ge 1 ]
 	ksft_check "$SN: retried, it returns the right data with no timeout or abort" \
@@ -313,7 +313,7 @@ echo 0 > $tr_dir/events/dmahba/notification/filter 2>/dev/null
 
 # --- what the last round wrote reads back after all the resets
 awk 'NR == 1 { print; print "verify_only=1"; next } { print }' $tmp/round.job > $tmp/final.job
-timeout $FIO_TIMEOUT fio --minimal $tmp/final.job > $tmp/fio.out 2> $tmp/fio.err
+timeout "$FIO_TIMEOUT" fio --minimal $tmp/final.job > $tmp/fio.out 2> $tmp/fio.err
 frc=$?
 fkb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/fio.out)
 diag "final verify-only: exit $frc, $((fkb / 1024)) MiB verified"

@@ -16,8 +16,8 @@ t=/sys/kernel/tracing
 [ -d $t/events ] || t=/sys/kernel/debug/tracing
 [ -d $t/events ] || ksft_skip_all "tracefs not mounted"
 cleanup() {
-	echo 0 > $t/events/dmahba/enable 2>/dev/null
-	echo > $t/trace 2>/dev/null
+	echo 0 > "$t"/events/dmahba/enable 2>/dev/null
+	echo > "$t"/trace 2>/dev/null
 	unload_mods
 }
 trap cleanup EXIT
@@ -37,11 +37,11 @@ echo 4096 > $t/buffer_size_kb
 echo > $t/trace
 echo 1 > $t/events/dmahba/enable
 dd if=/dev/urandom of=/tmp/p bs=1024 count=4096 2>/dev/null
-sg_dd if=/tmp/p of=/dev/$sg bs=512 seek=0 bpt=2048 2>/dev/null
-sg_dd if=/dev/$sg of=/dev/null bs=512 skip=0 count=8192 bpt=1024 2>/dev/null
+sg_dd if=/tmp/p of=/dev/"$sg" bs=512 seek=0 bpt=2048 2>/dev/null
+sg_dd if=/dev/"$sg" of=/dev/null bs=512 skip=0 count=8192 bpt=1024 2>/dev/null
 # concurrent requests on both channels through the block layer
 for i in 1 2 3 4; do
-	dd if=/dev/$sd of=/dev/null bs=64k skip=$((i * 16)) count=16 iflag=direct 2>/dev/null &
+	dd if=/dev/"$sd" of=/dev/null bs=64k skip=$((i * 16)) count=16 iflag=direct 2>/dev/null &
 done
 wait
 echo 0 > $t/events/dmahba/enable
@@ -83,6 +83,7 @@ END {
 	print "maps=" maps+0 " starts=" starts+0 " flushes=" flushes+0 " completes=" completes+0 " bad=" bad+0
 }' /tmp/trace.txt > /tmp/trace-check.txt
 grep '^#' /tmp/trace-check.txt
+maps=0 starts=0 flushes=0 completes=0 bad=0
 eval "$(tail -1 /tmp/trace-check.txt)"
 ksft_check "trace holds the run (windows mapped: $maps)" [ "$maps" -ge 256 ]
 ksft_check "no stage out of order" [ "$bad" -eq 0 ]
