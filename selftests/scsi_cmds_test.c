@@ -5,10 +5,10 @@
  * dmahba disk's /dev/sgN.
  *
  * The disk is found through sysfs (the first host whose proc_name is
- * "dmahba", its LUN 0). If no dmahba host exists, softdma.ko and dmahba.ko
- * are loaded from $DMAHBA_KO_DIR (default /dmahba, else ../kernel next to
- * this program) and unloaded again at the end; without them every test is
- * skipped with the reason.
+ * "dmahba", its LUN 0). The program loads nothing: scsi_cmds_test.sh loads
+ * softdma and dmahba, runs it and unloads them; run alone without a dmahba
+ * host, every test is skipped with the reason. DMAHBA_SCSI_ONLY, if set, is
+ * a space-separated list of the tests to run (the others are skipped).
  *
  * Buffers are handed to the disk by direct I/O (SG_FLAG_DIRECT_IO, with
  * sg's allow_dio parameter set during each test), so bytes the disk does not
@@ -39,15 +39,9 @@
 #include <scsi/sg.h>
 
 #include "kselftest_harness.h"
+#include "sgio.h"
 
-#define SAM_GOOD		0x00
-#define SAM_CHECK_CONDITION	0x02
 
-#define KEY_NO_SENSE		0x0
-#define KEY_NOT_READY		0x2
-#define KEY_ILLEGAL_REQUEST	0x5
-#define KEY_UNIT_ATTENTION	0x6
-#define KEY_MISCOMPARE		0xe
 
 #define CANARY			0xa5
 #define ALIGNED			__attribute__((aligned(4096)))
@@ -89,9 +83,6 @@ static uint64_t get_be64(const uint8_t *p)
 }
 
 /* ------------------------------------------------------ finding the disk */
-
-static char ld_error[512];	/* why the modules were not loaded */
-static pid_t ld_pid;		/* the process that loaded them, or 0 */
 
 static int read_str(const char *path, char *buf, size_t len)
 {
@@ -189,136 +180,13 @@ static int dmahba_nr_luns(int host)
 	return n;
 }
 
-static int load_module(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(ld_error, sizeof(ld_error), "%.400s: %.64s",
-			 path, strerror(errno));
-		return -1;
-	}
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	if (ret && errno != EEXIST) {
-		snprintf(ld_error, sizeof(ld_error), "loading %.400s: %.64s",
-			 path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static void unload_module(const char *name)
-{
-	int i;
-
-	for (i = 0; i < 50; i++) {
-		if (!syscall(SYS_delete_module, name, O_NONBLOCK) ||
-		    errno == ENOENT)
-			return;
-		usleep(100000);
-	}
-	fprintf(stderr, "# could not unload %s: %s\n", name, strerror(errno));
-}
-
-/*
- * Before the harness runs: load the modules if no dmahba host exists, and
- * wait for the disk's generic device. Errors are kept for the SKIP reason.
- */
-static void __attribute__((constructor)) disk_load(void)
-{
-	char dir[PATH_MAX + 16], exe[PATH_MAX], sg[NAME_MAX + 1];
-	const char *env = getenv("DMAHBA_KO_DIR");
-	struct stat st;
-	ssize_t n;
-	int i, host;
-
-	if (dmahba_host() >= 0)
-		return;
-	if (env) {
-		snprintf(dir, sizeof(dir), "%s", env);
-	} else if (!stat("/dmahba/dmahba.ko", &st)) {
-		snprintf(dir, sizeof(dir), "/dmahba");
-	} else {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n < 0)
-			n = 0;
-		exe[n] = 0;
-		*(strrchr(exe, '/') ? strrchr(exe, '/') : exe) = 0;
-		snprintf(dir, sizeof(dir), "%s/../kernel", exe);
-	}
-	if (geteuid()) {
-		snprintf(ld_error, sizeof(ld_error),
-			 "no dmahba host, and loading it needs root");
-		return;
-	}
-	if (load_module(dir, "softdma"))
-		return;
-	if (load_module(dir, "dmahba")) {
-		unload_module("softdma");
-		return;
-	}
-	ld_pid = getpid();
-	for (i = 0; i < 200; i++) {
-		host = dmahba_host();
-		if (host >= 0 && !dmahba_sg(host, 0, sg, sizeof(sg)))
-			return;
-		usleep(50000);
-	}
-	snprintf(ld_error, sizeof(ld_error),
-		 "dmahba loaded but its disk's sg device did not appear");
-}
-
-static void __attribute__((destructor)) disk_unload(void)
-{
-	if (ld_pid != getpid())
-		return;
-	unload_module("dmahba");
-	unload_module("softdma");
-}
-
 /* ----------------------------------------------------------------- SG_IO */
 
-struct sgres {
-	int ret;		/* ioctl() result */
-	int status;		/* SCSI status */
-	int host_status;
-	int driver_status;
-	int resid;
-	int sb_len;
-	bool direct;		/* the buffer was mapped, not copied */
-	uint8_t sense[64];
-};
-
+/* SG_IO with direct I/O (honoured for aligned buffers) and 60 s */
 static void sgio(int fd, const uint8_t *cdb, int cdb_len, int dir, void *buf,
-		 unsigned int len, struct sgres *r)
+		 unsigned int len, struct sgio_result *r)
 {
-	sg_io_hdr_t h;
-
-	memset(r, 0, sizeof(*r));
-	memset(&h, 0, sizeof(h));
-	h.interface_id = 'S';
-	h.cmd_len = cdb_len;
-	h.cmdp = (unsigned char *)cdb;
-	h.dxfer_direction = len ? dir : SG_DXFER_NONE;
-	h.dxferp = buf;
-	h.dxfer_len = len;
-	h.sbp = r->sense;
-	h.mx_sb_len = sizeof(r->sense);
-	h.timeout = 60000;
-	h.flags = SG_FLAG_DIRECT_IO;	/* honoured for aligned buffers */
-	r->ret = ioctl(fd, SG_IO, &h);
-	if (r->ret)
-		r->ret = -errno;
-	r->status = h.status;
-	r->host_status = h.host_status;
-	r->driver_status = h.driver_status;
-	r->resid = h.resid;
-	r->sb_len = h.sb_len_wr;
-	r->direct = (h.info & SG_INFO_DIRECT_IO_MASK) == SG_INFO_DIRECT_IO;
+	sgio_cmd(fd, cdb, cdb_len, dir, buf, len, 0, SG_FLAG_DIRECT_IO, r);
 }
 
 /* Index of the first byte of b[from..to) that is not @v, or -1 */
@@ -338,59 +206,12 @@ static long first_not(const uint8_t *b, size_t from, size_t to, uint8_t v)
 	ASSERT_EQ(-1, first_not((b), (from), (to), CANARY)); \
 } while (0)
 
-static bool sense_desc_format(const uint8_t *s)
-{
-	return (s[0] & 0x7f) == 0x72 || (s[0] & 0x7f) == 0x73;
-}
-
-static void sense_kcq(const uint8_t *s, int *key, int *asc, int *ascq)
-{
-	if (sense_desc_format(s)) {
-		*key = s[1] & 0xf;
-		*asc = s[2];
-		*ascq = s[3];
-	} else {
-		*key = s[2] & 0xf;
-		*asc = s[12];
-		*ascq = s[13];
-	}
-}
-
-/* A descriptor of @type in descriptor-format sense data, or NULL */
-static const uint8_t *sense_desc(const uint8_t *s, int sb_len, int type)
-{
-	int len = 8 + s[7], off = 8;
-
-	if (len > sb_len)
-		len = sb_len;
-	while (off + 2 <= len) {
-		if (s[off] == type)
-			return s + off;
-		off += 2 + s[off + 1];
-	}
-	return NULL;
-}
-
-/* The sense-key-specific bytes (SKSV...) of fixed or descriptor sense */
-static const uint8_t *sense_sks(const struct sgres *r)
-{
-	const uint8_t *d;
-
-	if (!sense_desc_format(r->sense))
-		return r->sb_len >= 18 ? r->sense + 15 : NULL;
-	d = sense_desc(r->sense, r->sb_len, 2);
-	return d ? d + 4 : NULL;
-}
-
 /* The INFORMATION field, or -1 if it is not valid */
-static int64_t sense_info(const struct sgres *r)
+static int64_t sense_info(const struct sgio_result *r)
 {
-	const uint8_t *d;
+	struct sgio_sense ss = sgio_sense(r);
 
-	if (!sense_desc_format(r->sense))
-		return (r->sense[0] & 0x80) ? (int64_t)get_be32(r->sense + 3) : -1;
-	d = sense_desc(r->sense, r->sb_len, 0);
-	return d && (d[2] & 0x80) ? (int64_t)get_be64(d + 4) : -1;
+	return ss.info_valid ? (int64_t)ss.info : -1;
 }
 
 #define ASSERT_GOOD(r) do { \
@@ -404,12 +225,16 @@ static int64_t sense_info(const struct sgres *r)
 } while (0)
 
 #define ASSERT_SENSE(r, k, a, q) do { \
-	int _k, _a, _q; \
+	struct sgio_sense _ss = sgio_sense(&(r)); \
+	int _k = _ss.key, _a = _ss.asc, _q = _ss.ascq; \
 	ASSERT_EQ(0, (r).ret); \
+	if ((r).host_status || (r).status != SAM_CHECK_CONDITION) \
+		TH_LOG("host_status %#x status %#x, expected CHECK CONDITION", \
+		       (r).host_status, (r).status); \
 	ASSERT_EQ(0, (r).host_status); \
 	ASSERT_EQ(SAM_CHECK_CONDITION, (r).status); \
 	ASSERT_GE((r).sb_len, 8); \
-	sense_kcq((r).sense, &_k, &_a, &_q); \
+	ASSERT_TRUE(_ss.valid); \
 	if (_k != (k) || _a != (a) || _q != (q)) \
 		TH_LOG("sense %x/%02x/%02x, expected %x/%02x/%02x", \
 		       _k, _a, _q, (k), (a), (q)); \
@@ -420,12 +245,12 @@ static int64_t sense_info(const struct sgres *r)
 
 /* ILLEGAL REQUEST, INVALID FIELD IN CDB (cd) or PARAMETER LIST, pointer */
 #define ASSERT_FIELD(r, cd, byte, bit) do { \
-	const uint8_t *_s; \
+	struct sgio_sense _fs; \
 	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, (cd) ? 0x24 : 0x26, 0); \
-	_s = sense_sks(&(r)); \
-	ASSERT_NE(NULL, _s); \
-	ASSERT_EQ(0x80 | ((cd) ? 0x40 : 0) | 0x08 | (bit), _s[0]); \
-	ASSERT_EQ((byte), get_be16(_s + 1)); \
+	_fs = sgio_sense(&(r)); \
+	ASSERT_TRUE(_fs.sks_valid); \
+	ASSERT_EQ(0x80 | ((cd) ? 0x40 : 0) | 0x08 | (bit), _fs.sks[0]); \
+	ASSERT_EQ((byte), get_be16(_fs.sks + 1)); \
 } while (0)
 
 /* ------------------------------------------------------------ the fixture */
@@ -473,7 +298,7 @@ static void cdb_rw(uint8_t *cdb, int size, bool write, uint64_t lba,
 }
 
 static void disk_rw(int fd, int size, bool write, uint64_t lba, uint32_t n,
-		    void *buf, uint32_t bs, struct sgres *r)
+		    void *buf, uint32_t bs, struct sgio_result *r)
 {
 	uint8_t cdb[16];
 
@@ -506,21 +331,40 @@ static void *xmalloc(size_t len)
 	return p;
 }
 
+/* Is @name a word of the space-separated @list? */
+static bool name_in_list(const char *name, const char *list)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 FIXTURE_SETUP(disk)
 {
 	uint8_t cdb[16] = {}, b[64];
 	char path[PATH_MAX], val[32];
-	unsigned int maj, min;
+	const char *only = getenv("DMAHBA_SCSI_ONLY");
 	struct dirent *de;
-	struct sgres r;
+	struct sgio_result r;
 	DIR *d;
 	int i;
 
 	self->fd = -1;
+	if (only && *only && !name_in_list(_metadata->name, only)) {
+		snprintf(self->why, sizeof(self->why),
+			 "not in DMAHBA_SCSI_ONLY");
+		return;		/* REQUIRE_DISK() skips with the reason */
+	}
 	self->host = dmahba_host();
 	if (self->host < 0) {
-		snprintf(self->why, sizeof(self->why), "no dmahba host%s%.900s",
-			 ld_error[0] ? ": " : "", ld_error);
+		snprintf(self->why, sizeof(self->why),
+			 "no dmahba host (scsi_cmds_test.sh loads it)");
 		return;		/* REQUIRE_DISK() skips with the reason */
 	}
 	if (dmahba_sg(self->host, 0, self->sg, sizeof(self->sg))) {
@@ -529,21 +373,9 @@ FIXTURE_SETUP(disk)
 			 self->host);
 		return;		/* REQUIRE_DISK() skips with the reason */
 	}
-	snprintf(path, sizeof(path), "/dev/%.200s", self->sg);
-	self->fd = open(path, O_RDWR);
-	if (self->fd < 0) {
-		/* no devtmpfs: make the node from sysfs */
-		snprintf(path, sizeof(path), "/sys/class/scsi_generic/%s/dev",
-			 self->sg);
-		ASSERT_EQ(0, read_str(path, val, sizeof(val)));
-		ASSERT_EQ(2, sscanf(val, "%u:%u", &maj, &min));
-		snprintf(path, sizeof(path), "/tmp/scsi_cmds_test-%s", self->sg);
-		unlink(path);
-		ASSERT_EQ(0, mknod(path, S_IFCHR | 0600, makedev(maj, min)));
-		self->fd = open(path, O_RDWR);
-		unlink(path);
-	}
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", path, strerror(errno));
+	self->fd = sgio_open(self->sg);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", self->sg,
+				      strerror(-self->fd));
 
 	/* direct I/O, so that canaries show what the disk transferred */
 	if (read_str(SG_ALLOW_DIO, self->allow_dio, sizeof(self->allow_dio)) ||
@@ -626,7 +458,7 @@ FIXTURE_TEARDOWN(disk)
 TEST_F(disk, inquiry_standard)
 {
 	uint8_t cdb[6] = { 0x12 }, b[512] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	/* the whole response: 96 bytes, the rest of the buffer untouched */
@@ -665,7 +497,7 @@ static int vpd(struct __test_metadata *_metadata, int fd, uint8_t page,
 	       uint8_t *b)
 {
 	uint8_t cdb[6] = { 0x12, 0x01, page };
-	struct sgres r;
+	struct sgio_result r;
 	int len;
 
 	memset(b, CANARY, 512);
@@ -687,7 +519,7 @@ TEST_F(disk, inquiry_vpd)
 	uint8_t b[512] ALIGNED, cdb[6] = { 0x12, 0x01, 0x89 };
 	bool t10 = false, naa = false;
 	int len, off;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	len = vpd(_metadata, self->fd, 0x00, b);
@@ -749,7 +581,7 @@ TEST_F(disk, read_capacity)
 	uint8_t cdb[16] = { 0x25 }, b[512] ALIGNED;
 	char path[PATH_MAX], val[32];
 	struct dirent *de;
-	struct sgres r;
+	struct sgio_result r;
 	DIR *d;
 
 	REQUIRE_DISK();
@@ -806,7 +638,7 @@ TEST_F_TIMEOUT(disk, read_write_patterns, 120)
 	uint8_t *wbuf, *rbuf;
 	uint64_t lbas[6], lba;
 	unsigned int s, l;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	wbuf = xmalloc(256 * self->bs);
@@ -863,7 +695,7 @@ TEST_F_TIMEOUT(disk, read_write_patterns, 120)
 TEST_F(disk, transfer_length_and_buffer)
 {
 	uint8_t cdb[16], *b;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(4 * self->bs);
@@ -896,7 +728,7 @@ TEST_F(disk, transfer_length_and_buffer)
 TEST_F(disk, lba_out_of_range)
 {
 	uint8_t cdb[16], b[4096 * 2] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	cdb_rw(cdb, 10, false, self->nblocks, 1);
@@ -921,7 +753,7 @@ TEST_F(disk, lba_out_of_range)
 TEST_F(disk, invalid_opcode_and_fields)
 {
 	uint8_t cdb[16] = {}, b[4096] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	/* opcodes nobody implements, and ATA PASS-THROUGH */
@@ -961,7 +793,7 @@ static int rsoc_one(struct __test_metadata *_metadata, int fd, uint8_t op,
 		    uint16_t sa, bool has_sa, uint8_t *u)
 {
 	uint8_t cdb[12] = { 0xa3, 0x0c }, b[512] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 	int len;
 
 	cdb[2] = has_sa ? 2 : 1;
@@ -986,7 +818,7 @@ TEST_F(disk, report_supported_opcodes)
 	uint8_t cdb[12] = { 0xa3, 0x0c }, *b, u[16];
 	bool seen_r10 = false, seen_rc16 = false, seen_unmap = false;
 	uint32_t len, off;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(8192);
@@ -1042,10 +874,10 @@ TEST_F(disk, report_supported_opcodes)
 TEST_F_TIMEOUT(disk, cdb_usage_data_enforced, 300)
 {
 	uint8_t cdb[12] = { 0xa3, 0x0c }, *b, u[16], c[16];
-	const uint8_t *sks;
+	struct sgio_sense ss;
 	uint32_t len, off;
 	int clen, i, bit;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(8192);
@@ -1071,10 +903,10 @@ TEST_F_TIMEOUT(disk, cdb_usage_data_enforced, 300)
 				c[i] |= 1 << bit;
 				sgio(self->fd, c, clen, SG_DXFER_NONE, NULL, 0,
 				     &r);
-				sks = sense_sks(&r);
-				if (r.status != SAM_CHECK_CONDITION || !sks ||
-				    sks[0] != (0xc8 | bit) ||
-				    get_be16(sks + 1) != i)
+				ss = sgio_sense(&r);
+				if (r.status != SAM_CHECK_CONDITION ||
+				    !ss.sks_valid || ss.sks[0] != (0xc8 | bit) ||
+				    get_be16(ss.sks + 1) != i)
 					TH_LOG("opcode %#x byte %d bit %d",
 					       c[0], i, bit);
 				ASSERT_FIELD(r, 1, i, bit);
@@ -1090,7 +922,7 @@ TEST_F(disk, report_luns)
 {
 	uint8_t cdb[12] = { 0xa0 }, b[2048] ALIGNED;
 	int n, i;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	memset(b, CANARY, sizeof(b));
@@ -1120,7 +952,7 @@ TEST_F(disk, unit_attention_after_reset)
 {
 	uint8_t tur[6] = {}, inq[6] = { 0x12, 0, 0, 0, 36 }, b[512] ALIGNED;
 	int val = SG_SCSI_RESET_DEVICE;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	ASSERT_EQ(0, ioctl(self->fd, SG_SCSI_RESET, &val))
@@ -1140,7 +972,7 @@ TEST_F(disk, unit_attention_after_reset)
 TEST_F(disk, request_sense)
 {
 	uint8_t cdb[6] = { 0x03, 0, 0, 0, 252 }, b[512] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	memset(b, CANARY, sizeof(b));
@@ -1168,7 +1000,7 @@ TEST_F(disk, start_stop_unit)
 {
 	uint8_t ssu[6] = { 0x1b }, tur[6] = {}, rs[6] = { 0x03, 0, 0, 0, 18 };
 	uint8_t b[4096] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	sgio(self->fd, ssu, 6, SG_DXFER_NONE, NULL, 0, &r);	/* stop */
@@ -1205,7 +1037,7 @@ TEST_F(disk, start_stop_unit)
 TEST_F(disk, synchronize_cache)
 {
 	uint8_t cdb[16] = { 0x35 };
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	sgio(self->fd, cdb, 10, SG_DXFER_NONE, NULL, 0, &r);
@@ -1226,7 +1058,7 @@ TEST_F(disk, synchronize_cache)
 /* MODE SENSE(10) of page @page, control @pc, with block descriptors */
 static int mode_sense10(struct __test_metadata *_metadata, int fd,
 			uint8_t pc, uint8_t page, uint8_t *b, int len,
-			struct sgres *r)
+			struct sgio_result *r)
 {
 	uint8_t cdb[10] = { 0x5a, 0, (uint8_t)(pc << 6 | page) };
 
@@ -1240,7 +1072,7 @@ static int mode_sense10(struct __test_metadata *_metadata, int fd,
 
 /* MODE SELECT(10) of one page (without block descriptor) */
 static void mode_select10(int fd, const uint8_t *page, int plen,
-			  struct sgres *r)
+			  struct sgio_result *r)
 {
 	uint8_t cdb[10] = { 0x55, 0x10 }, b[64] = {};
 
@@ -1254,7 +1086,7 @@ TEST_F(disk, mode_sense_pages)
 	uint8_t b[512] ALIGNED, cdb[6] = { 0x1a, 0, 0x3f, 0, 255 };
 	uint8_t c10[10] = { 0x5a, 0x10, 0x0a };
 	int len;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	/* all pages, 10-byte: header, 8-byte block descriptor, 08h, 0Ah */
@@ -1318,7 +1150,7 @@ TEST_F(disk, mode_select_wce)
 {
 	uint8_t ms6[6] = { 0x15, 0x10, 0, 0, 4 + 20 }, l[24] = {};
 	uint8_t b[512] ALIGNED, page[20];
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b), &r);
@@ -1372,7 +1204,7 @@ TEST_F(disk, descriptor_sense)
 {
 	uint8_t b[4096] ALIGNED, page[12], cdb[16] = { 0xc5 };
 	const uint8_t *d;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	mode_sense10(_metadata, self->fd, 0, 0x0a, b, sizeof(b), &r);
@@ -1390,7 +1222,7 @@ TEST_F(disk, descriptor_sense)
 	cdb_rw(cdb, 10, false, 0, 1);
 	cdb[1] = 0x80;
 	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, self->bs, &r);
-	d = sense_desc(r.sense, r.sb_len, 2);
+	d = sgio_sense_desc(r.sense, r.sb_len, 2);
 	ASSERT_NE(NULL, d);
 	ASSERT_EQ(0x72, r.sense[0] & 0x7f);
 	ASSERT_FIELD(r, 1, 1, 7);
@@ -1406,7 +1238,7 @@ TEST_F(disk, descriptor_sense)
 
 /* ---------------------------------------------------- thin provisioning */
 
-static void unmap(int fd, uint64_t lba, uint32_t n, struct sgres *r)
+static void unmap(int fd, uint64_t lba, uint32_t n, struct sgio_result *r)
 {
 	uint8_t cdb[10] = { 0x42 }, p[24] = {};
 
@@ -1434,7 +1266,7 @@ TEST_F(disk, unmap_reads_zeros)
 	uint64_t lba = self->nblocks / 4;
 	uint32_t n = 4 * self->page_blocks + 3;
 	uint8_t *b;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc((size_t)n * self->bs);
@@ -1465,7 +1297,7 @@ static void lba_status(struct __test_metadata *_metadata, int fd,
 		       uint64_t lba, uint8_t *b, int *nd)
 {
 	uint8_t cdb[16] = { 0x9e, 0x12 };
-	struct sgres r;
+	struct sgio_result r;
 
 	put_be64(cdb + 2, lba);
 	put_be32(cdb + 10, 8 + 16 * 8);
@@ -1483,7 +1315,7 @@ TEST_F(disk, get_lba_status)
 	uint32_t p = self->page_blocks;
 	uint64_t base = (self->nblocks / 2 / p) * p + 64 * p;
 	uint8_t b[8 + 16 * 8], *w, cdb[16] = { 0x9e, 0x12 };
-	struct sgres r;
+	struct sgio_result r;
 	int nd;
 
 	REQUIRE_DISK();
@@ -1519,7 +1351,7 @@ TEST_F(disk, get_lba_status)
 }
 
 static void write_same(int fd, bool ws16, uint8_t flags, uint64_t lba,
-		       uint32_t n, void *block, uint32_t bs, struct sgres *r)
+		       uint32_t n, void *block, uint32_t bs, struct sgio_result *r)
 {
 	uint8_t cdb[16] = {};
 
@@ -1542,7 +1374,7 @@ TEST_F(disk, write_same)
 	uint64_t lba = self->nblocks / 4 + 1000;
 	uint32_t n = 2 * self->page_blocks + 5, i;
 	uint8_t *blk, *b;
-	struct sgres r;
+	struct sgio_result r;
 	int nd;
 
 	REQUIRE_DISK();
@@ -1602,7 +1434,7 @@ TEST_F(disk, compare_and_write)
 {
 	uint64_t lba = self->nblocks / 3;
 	uint8_t cdb[16] = { 0x89 }, *b, *rd;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(4 * self->bs);
@@ -1642,7 +1474,7 @@ TEST_F(disk, verify)
 	uint64_t lba = self->nblocks / 3 + 64;
 	uint8_t cdb[16] = { 0x2f }, *b;
 	uint32_t n = 6;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc((size_t)n * self->bs);
@@ -1681,7 +1513,7 @@ TEST_F(disk, write_and_verify)
 {
 	uint64_t lba = self->nblocks / 3 + 128;
 	uint8_t cdb[16] = { 0x2e }, *b, *rd;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(3 * self->bs);
