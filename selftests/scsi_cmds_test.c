@@ -22,6 +22,8 @@
 #define _GNU_SOURCE
 #endif
 #include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -745,7 +747,7 @@ TEST_F(disk, lba_out_of_range)
 	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
 
 	cdb_rw(cdb, 16, false, 0, 0);
-	put_be64(cdb + 2, self->nblocks);
+	put_be64(cdb + 2, self->nblocks + 1);
 	sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
 	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
 }
@@ -1545,6 +1547,583 @@ TEST_F(disk, write_and_verify)
 	ASSERT_FIELD(r, 1, 1, 2);
 	free(b);
 	free(rd);
+}
+
+/* ------------------------------------------- issue 19: limits, boundaries */
+
+/* UNMAP of @nd descriptors of @n blocks each, @stride blocks apart */
+static void unmap_list(int fd, uint64_t lba, uint32_t n, uint64_t stride,
+		       unsigned int nd, struct sgio_result *r)
+{
+	uint32_t plen = 8 + 16 * nd;
+	uint8_t cdb[10] = { 0x42 }, *p;
+	unsigned int i;
+
+	p = xmalloc(plen);
+	memset(p, 0, plen);
+	put_be16(p, plen - 2);
+	put_be16(p + 2, 16 * nd);
+	for (i = 0; i < nd; i++) {
+		put_be64(p + 8 + 16 * i, lba + i * stride);
+		put_be32(p + 8 + 16 * i + 8, n);
+	}
+	put_be16(cdb + 7, plen);
+	sgio(fd, cdb, 10, SG_DXFER_TO_DEV, p, plen, r);
+	free(p);
+}
+
+/*
+ * Block Limits VPD: MAXIMUM UNMAP LBA COUNT is true for the LU (at most
+ * its capacity, at most 32 MiB of blocks) and MAXIMUM UNMAP BLOCK
+ * DESCRIPTOR COUNT is 256; UNMAP holds to both (SBC-4 5.30: a list over
+ * either limit is INVALID FIELD IN PARAMETER LIST).
+ */
+TEST_F(disk, block_limits_unmap)
+{
+	uint8_t b[512] ALIGNED;
+	uint64_t max_lbas;
+	struct sgio_result r;
+
+	REQUIRE_DISK();
+	max_lbas = (32ull << 20) / self->bs;
+	if (max_lbas > self->nblocks)
+		max_lbas = self->nblocks;
+	vpd(_metadata, self->fd, 0xb0, b);
+	ASSERT_EQ(max_lbas, get_be32(b + 20))
+		TH_LOG("MAXIMUM UNMAP LBA COUNT %u, capacity %llu blocks",
+		       get_be32(b + 20), (unsigned long long)self->nblocks);
+	ASSERT_EQ(256u, get_be32(b + 24));
+
+	/* 256 descriptors of one block each: GOOD; 257: refused */
+	unmap_list(self->fd, self->nblocks / 8, 1, 2, 256, &r);
+	ASSERT_GOOD(r);
+	unmap_list(self->fd, self->nblocks / 8, 1, 2, 257, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x26, 0);
+
+	/* one descriptor of the maximum: GOOD; one block more: refused */
+	unmap_list(self->fd, 0, max_lbas, 0, 1, &r);
+	ASSERT_GOOD(r);
+	if (max_lbas < self->nblocks) {
+		unmap_list(self->fd, 0, max_lbas + 1, 0, 1, &r);
+		ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x26, 0);
+	}
+}
+
+/*
+ * 0 blocks at LBA == capacity is a range that ends at the capacity: GOOD
+ * (SBC-4 4.5: only a range past the capacity is out of range); at
+ * capacity + 1, or one block past the end, LBA OUT OF RANGE.
+ */
+TEST_F(disk, zero_blocks_at_capacity)
+{
+	uint8_t cdb[16], b[4096 * 2] ALIGNED;
+	uint64_t cap = self->nblocks;
+	struct sgio_result r;
+	int i;
+
+	REQUIRE_DISK();
+	for (i = 0; i < 3; i++) {
+		/* READ(16), WRITE(16), VERIFY(16) */
+		cdb_rw(cdb, 16, i == 1, cap, 0);
+		if (i == 2)
+			cdb[0] = 0x8f;
+		sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+		if (r.status != SAM_GOOD)
+			TH_LOG("opcode %#x, 0 blocks at the capacity", cdb[0]);
+		ASSERT_GOOD(r);
+		put_be64(cdb + 2, cap + 1);
+		sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+		ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+		put_be64(cdb + 2, cap - 1);
+		put_be32(cdb + 10, 2);
+		sgio(self->fd, cdb, 16, i == 0 ? SG_DXFER_FROM_DEV :
+		     i == 1 ? SG_DXFER_TO_DEV : SG_DXFER_NONE, b,
+		     i == 2 ? 0 : 2 * self->bs, &r);
+		ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+	}
+	/* an UNMAP descriptor */
+	unmap(self->fd, cap, 0, &r);
+	ASSERT_GOOD(r);
+	unmap(self->fd, cap + 1, 0, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+	unmap(self->fd, cap - 1, 2, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+}
+
+/* GET LBA STATUS from @lba with REPORT TYPE @type into @b; descriptors */
+static int lba_status_type(int fd, uint64_t lba, uint8_t type, uint8_t *b,
+			   struct sgio_result *r)
+{
+	uint8_t cdb[16] = { 0x9e, 0x12 };
+
+	put_be64(cdb + 2, lba);
+	put_be32(cdb + 10, 8 + 16 * 8);
+	cdb[14] = type;
+	memset(b, CANARY, 8 + 16 * 8);
+	sgio(fd, cdb, 16, SG_DXFER_FROM_DEV, b, 8 + 16 * 8, r);
+	return r->status == SAM_GOOD ? (int)(get_be32(b) - 4) / 16 : -1;
+}
+
+/*
+ * GET LBA STATUS honours REPORT TYPE (SBC-4 5.8): 0 every extent, 1 and 3
+ * the deallocated ones (this LU anchors nothing), 2 the mapped ones, 4
+ * (anchored) none; 5..7 are reserved.
+ */
+TEST_F(disk, get_lba_status_report_type)
+{
+	uint32_t p = self->page_blocks;
+	uint64_t base = (self->nblocks / 2 / p) * p + 128 * p;
+	uint8_t b[8 + 16 * 8] ALIGNED, *w;
+	struct sgio_result r;
+	int nd, i, t;
+
+	REQUIRE_DISK();
+	w = xmalloc((size_t)p * self->bs);
+	unmap(self->fd, base, 8 * p, &r);
+	ASSERT_GOOD(r);
+	fill(w, base + p, p, self->bs, 9);
+	disk_rw(self->fd, 16, true, base + p, p, w, self->bs, &r);
+	ASSERT_GOOD(r);
+
+	/* 0: deallocated, mapped, deallocated */
+	nd = lba_status_type(self->fd, base, 0, b, &r);
+	ASSERT_GOOD(r);
+	ASSERT_GE(nd, 3);
+	ASSERT_EQ(1, b[8 + 12] & 0x0f);
+	ASSERT_EQ(0, b[24 + 12] & 0x0f);
+
+	/* 1 and 3: only deallocated extents, the first two of them */
+	for (t = 1; t <= 3; t += 2) {
+		nd = lba_status_type(self->fd, base, t, b, &r);
+		if (r.status != SAM_GOOD)
+			TH_LOG("REPORT TYPE %d", t);
+		ASSERT_GOOD(r);
+		ASSERT_GE(nd, 2);
+		ASSERT_EQ(base, get_be64(b + 8));
+		ASSERT_EQ(p, get_be32(b + 8 + 8));
+		ASSERT_EQ(base + 2 * p, get_be64(b + 24));
+		for (i = 0; i < nd; i++)
+			ASSERT_EQ(1, b[8 + 16 * i + 12] & 0x0f)
+				TH_LOG("REPORT TYPE %d descriptor %d", t, i);
+	}
+
+	/* 2: only mapped extents, the first at base + p */
+	nd = lba_status_type(self->fd, base, 2, b, &r);
+	ASSERT_GOOD(r);
+	ASSERT_GE(nd, 1);
+	ASSERT_EQ(base + p, get_be64(b + 8));
+	ASSERT_EQ(p, get_be32(b + 8 + 8));
+	for (i = 0; i < nd; i++)
+		ASSERT_EQ(0, b[8 + 16 * i + 12] & 0x0f) TH_LOG("descriptor %d", i);
+
+	/* 4: anchored, none; the header alone */
+	nd = lba_status_type(self->fd, base, 4, b, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0, nd);
+	ASSERT_EQ(4u, get_be32(b));
+	ASSERT_EQ(16 * 8, r.resid);
+	ASSERT_CANARY(r, b, 8, sizeof(b));
+
+	/* 5..7: reserved */
+	for (t = 5; t <= 7; t++) {
+		lba_status_type(self->fd, base, t, b, &r);
+		ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+		if (sgio_sense(&r).sks_valid)
+			ASSERT_EQ(14, get_be16(sgio_sense(&r).sks + 1));
+	}
+	unmap(self->fd, base, 8 * p, &r);
+	ASSERT_GOOD(r);
+	free(w);
+}
+
+/*
+ * A data phase against the direction the submitter gave (a WRITE with a
+ * from-device buffer, a READ with a to-device one) is the target's
+ * CHECK CONDITION, INVALID FIELD IN CDB, not the host's DID_ERROR; nothing
+ * moves either way.
+ */
+TEST_F(disk, data_direction_mismatch)
+{
+	uint8_t cdb[16], *b, *rd;
+	uint64_t lba = self->nblocks / 5;
+	struct sgio_result r;
+
+	REQUIRE_DISK();
+	b = xmalloc(2 * self->bs);
+	rd = xmalloc(2 * self->bs);
+	fill(rd, lba, 2, self->bs, 0xd1);
+	disk_rw(self->fd, 10, true, lba, 2, rd, self->bs, &r);
+	ASSERT_GOOD(r);
+
+	/* WRITE(10) and WRITE(16) with SG_DXFER_FROM_DEV */
+	cdb_rw(cdb, 10, true, lba, 2);
+	memset(b, CANARY, 2 * self->bs);
+	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, 2 * self->bs, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+	ASSERT_CANARY(r, b, 0, 2 * self->bs);
+	cdb_rw(cdb, 16, true, lba, 2);
+	sgio(self->fd, cdb, 16, SG_DXFER_FROM_DEV, b, 2 * self->bs, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+	ASSERT_CANARY(r, b, 0, 2 * self->bs);
+
+	/* READ(10) with SG_DXFER_TO_DEV */
+	cdb_rw(cdb, 10, false, lba, 2);
+	sgio(self->fd, cdb, 10, SG_DXFER_TO_DEV, b, 2 * self->bs, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+
+	/* INQUIRY with SG_DXFER_TO_DEV */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x12;
+	put_be16(cdb + 3, 96);
+	sgio(self->fd, cdb, 6, SG_DXFER_TO_DEV, b, 96, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+
+	/* the medium holds what it held */
+	disk_rw(self->fd, 10, false, lba, 2, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0, memcmp(b, rd, 2 * self->bs));
+	free(b);
+	free(rd);
+}
+
+/*
+ * VERIFY(16) with BYTCHK=11b compares one block with every block of the
+ * range: up to 1 MiB of range it compares, over 1 MiB it is an invalid
+ * field (the limit bounds the work one command does in atomic context).
+ */
+TEST_F_TIMEOUT(disk, verify_bytchk3_limit, 120)
+{
+	uint32_t n = (1u << 20) / self->bs;
+	uint64_t lba = self->nblocks / 3 + 4096;
+	uint8_t cdb[16] = { 0x8f, 0x06 }, *blk;
+	struct sgio_result r;
+
+	REQUIRE_DISK();
+	blk = xmalloc(self->bs);
+	fill(blk, 0, 1, self->bs, 0xb3);
+	write_same(self->fd, true, 0, lba, n + 1, blk, self->bs, &r);
+	ASSERT_GOOD(r);
+
+	put_be64(cdb + 2, lba);
+	put_be32(cdb + 10, n);
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, blk, self->bs, &r);
+	ASSERT_GOOD(r);
+	blk[self->bs - 1] ^= 0x10;
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, blk, self->bs, &r);
+	ASSERT_SENSE(r, KEY_MISCOMPARE, 0x1d, 0);
+	blk[self->bs - 1] ^= 0x10;
+
+	put_be32(cdb + 10, n + 1);
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, blk, self->bs, &r);
+	if (r.status == SAM_GOOD)
+		TH_LOG("BYTCHK=11b over %u blocks of %u bytes accepted",
+		       n + 1, self->bs);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+	free(blk);
+}
+
+/* ------------------------------ COMPARE AND WRITE across hardware queues */
+
+/* A range of @n blocks all holding the 8-byte value @v, or not */
+static void fill_value(uint8_t *b, uint32_t n, uint32_t bs, uint64_t v)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)n * bs; i += 8)
+		put_be64(b + i, v);
+}
+
+/* The value a range holds everywhere, or false if it is torn */
+static bool range_value(const uint8_t *b, uint32_t n, uint32_t bs,
+			uint64_t *v)
+{
+	size_t i;
+
+	*v = get_be64(b);
+	for (i = 8; i < (size_t)n * bs; i += 8)
+		if (get_be64(b + i) != *v)
+			return false;
+	return true;
+}
+
+struct caw_thread {
+	const char *sg;
+	int cpu;
+	uint64_t lba;
+	uint32_t n, bs;
+	unsigned int iters;
+	uint64_t tag;		/* in the top bits of what it writes */
+	bool plain;		/* plain WRITEs, not COMPARE AND WRITE */
+	unsigned long good;	/* CAWs answered GOOD */
+	unsigned long miscompare;
+	char err[256];		/* the first unexpected answer */
+};
+
+/* the plain writer's progress, for the CAW thread's checks */
+static unsigned long w_started, w_done;
+
+static void *caw_worker(void *arg)
+{
+	struct caw_thread *t = arg;
+	uint32_t half = t->n * t->bs;
+	uint64_t v, last_a = 0;
+	unsigned long started, done;
+	bool overlapped = false;	/* a WRITE ran inside the last GOOD CAW */
+	uint8_t cdb[16], *b;
+	struct sgio_result r;
+	struct sgio_sense ss;
+	cpu_set_t set;
+	unsigned int i;
+	int fd;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		snprintf(t->err, sizeof(t->err), "sched_setaffinity(%d): %s",
+			 t->cpu, strerror(errno));
+		return NULL;
+	}
+	fd = sgio_open(t->sg);
+	if (fd < 0) {
+		snprintf(t->err, sizeof(t->err), "open %s: %s", t->sg,
+			 strerror(-fd));
+		return NULL;
+	}
+	b = xmalloc(2 * half);
+	for (i = 0; i < t->iters && !t->err[0]; i++) {
+		if (t->plain) {
+			__atomic_add_fetch(&w_started, 1, __ATOMIC_SEQ_CST);
+			fill_value(b, t->n, t->bs, t->tag | i);
+			cdb_rw(cdb, 16, true, t->lba, t->n);
+			sgio(fd, cdb, 16, SG_DXFER_TO_DEV, b, half, &r);
+			__atomic_add_fetch(&w_done, 1, __ATOMIC_SEQ_CST);
+			if (r.ret || r.host_status || r.status != SAM_GOOD)
+				snprintf(t->err, sizeof(t->err),
+					 "WRITE: ret %d host %#x status %#x",
+					 r.ret, r.host_status, r.status);
+			continue;
+		}
+		/* read what is there */
+		done = __atomic_load_n(&w_done, __ATOMIC_SEQ_CST);
+		started = __atomic_load_n(&w_started, __ATOMIC_SEQ_CST);
+		cdb_rw(cdb, 16, false, t->lba, t->n);
+		sgio(fd, cdb, 16, SG_DXFER_FROM_DEV, b, half, &r);
+		if (r.ret || r.host_status || r.status != SAM_GOOD) {
+			snprintf(t->err, sizeof(t->err),
+				 "READ: ret %d host %#x status %#x", r.ret,
+				 r.host_status, r.status);
+			break;
+		}
+		if (!range_value(b, t->n, t->bs, &v)) {
+			/* torn while no plain WRITE was in flight */
+			if (done == started &&
+			    __atomic_load_n(&w_started, __ATOMIC_SEQ_CST) ==
+			    started)
+				snprintf(t->err, sizeof(t->err),
+					 "the range is torn with no WRITE in flight (iteration %u)",
+					 i);
+			continue;
+		}
+		/*
+		 * A WRITE that started after our last CAW's read and ended
+		 * before the CAW answered GOOD must come after the CAW: the
+		 * CAW's data may not be what we read back now.
+		 */
+		if (last_a && overlapped && v == last_a)
+			snprintf(t->err, sizeof(t->err),
+				 "a WRITE that completed during a GOOD COMPARE AND WRITE was lost (iteration %u)",
+				 i);
+		last_a = 0;
+		/* verify half: what we read; write half: the next value */
+		fill_value(b + half, t->n, t->bs, t->tag ? t->tag | i : v + 1);
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = 0x89;
+		put_be64(cdb + 2, t->lba);
+		cdb[13] = t->n;
+		started = __atomic_load_n(&w_started, __ATOMIC_SEQ_CST);
+		sgio(fd, cdb, 16, SG_DXFER_TO_DEV, b, 2 * half, &r);
+		done = __atomic_load_n(&w_done, __ATOMIC_SEQ_CST);
+		if (!r.ret && !r.host_status && r.status == SAM_GOOD) {
+			t->good++;
+			if (t->tag)
+				last_a = t->tag | i;
+			/* a WRITE started after we sent it, done before GOOD */
+			overlapped = done > started;
+			continue;
+		}
+		ss = sgio_sense(&r);
+		if (!r.ret && !r.host_status &&
+		    r.status == SAM_CHECK_CONDITION && ss.key == KEY_MISCOMPARE &&
+		    ss.asc == 0x1d) {
+			t->miscompare++;
+			continue;
+		}
+		snprintf(t->err, sizeof(t->err),
+			 "COMPARE AND WRITE: ret %d host %#x status %#x sense %x/%02x/%02x",
+			 r.ret, r.host_status, r.status, ss.key, ss.asc, ss.ascq);
+	}
+	free(b);
+	close(fd);
+	return NULL;
+}
+
+/* Two CPUs, and the disk has a hardware queue for each, or a reason */
+static const char *two_queues(const char *sg, int *cpu0, int *cpu1)
+{
+	char path[PATH_MAX], sd[NAME_MAX + 1] = "";
+	struct dirent *de;
+	cpu_set_t set;
+	int c, n = 0;
+	DIR *d;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return "sched_getaffinity failed";
+	*cpu0 = *cpu1 = -1;
+	for (c = 0; c < CPU_SETSIZE && n < 2; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (n++)
+			*cpu1 = c;
+		else
+			*cpu0 = c;
+	}
+	if (n < 2)
+		return "needs two CPUs";
+	/* blk-mq maps each CPU to a queue: the disk needs more than one */
+	snprintf(path, sizeof(path),
+		 "/sys/class/scsi_generic/%s/device/block", sg);
+	d = opendir(path);
+	while (d && (de = readdir(d)) && !sd[0])
+		if (de->d_name[0] != '.')
+			snprintf(sd, sizeof(sd), "%s", de->d_name);
+	if (d)
+		closedir(d);
+	if (!sd[0])
+		return "the disk has no block device to count its queues";
+	snprintf(path, sizeof(path), "/sys/block/%s/mq", sd);
+	d = opendir(path);
+	n = 0;
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	if (n < 2)
+		return "the disk has one hardware queue";
+	return NULL;
+}
+
+/*
+ * COMPARE AND WRITE is atomic (SBC-4 5.3) across hardware queues: two
+ * threads pinned to two CPUs (one queue each) increment a counter with
+ * read + COMPARE AND WRITE; the counter ends equal to the number of CAWs
+ * answered GOOD (none lost).
+ */
+TEST_F_TIMEOUT(disk, caw_atomic_counter, 300)
+{
+	uint64_t lba = self->nblocks / 3 + 8192, v;
+	struct caw_thread t[2] = {};
+	struct sgio_result r;
+	const char *why;
+	int cpu0, cpu1, i;
+	uint8_t *b;
+
+	REQUIRE_DISK();
+	why = two_queues(self->sg, &cpu0, &cpu1);
+	if (why)
+		SKIP(return, "%s", why);
+	b = xmalloc(self->bs);
+	fill_value(b, 1, self->bs, 0);
+	disk_rw(self->fd, 16, true, lba, 1, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	for (i = 0; i < 2; i++) {
+		t[i].sg = self->sg;
+		t[i].cpu = i ? cpu1 : cpu0;
+		t[i].lba = lba;
+		t[i].n = 1;
+		t[i].bs = self->bs;
+		t[i].iters = 400;
+	}
+	{
+		pthread_t tid[2];
+
+		for (i = 0; i < 2; i++)
+			ASSERT_EQ(0, pthread_create(&tid[i], NULL, caw_worker,
+						    &t[i]));
+		for (i = 0; i < 2; i++)
+			pthread_join(tid[i], NULL);
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, t[i].err[0]) TH_LOG("thread %d: %s", i, t[i].err);
+		TH_LOG("thread %d (CPU %d): %lu GOOD, %lu MISCOMPARE", i,
+		       t[i].cpu, t[i].good, t[i].miscompare);
+	}
+	disk_rw(self->fd, 16, false, lba, 1, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_TRUE(range_value(b, 1, self->bs, &v)) TH_LOG("counter torn");
+	ASSERT_EQ(t[0].good + t[1].good, v)
+		TH_LOG("counter %llu, GOOD CAWs %lu + %lu: updates lost",
+		       (unsigned long long)v, t[0].good, t[1].good);
+	ASSERT_GT(t[0].good, 0u);
+	ASSERT_GT(t[1].good, 0u);
+	free(b);
+}
+
+/*
+ * COMPARE AND WRITE against plain WRITEs of the same blocks from another
+ * CPU: a range is never left torn (part one command's, part the other's),
+ * and a WRITE that completes while a CAW runs is ordered after it, not
+ * lost under the CAW's data.
+ */
+TEST_F_TIMEOUT(disk, caw_vs_write, 300)
+{
+	uint64_t lba = self->nblocks / 3 + 8200, v;
+	struct caw_thread t[2] = {};
+	struct sgio_result r;
+	const char *why;
+	int cpu0, cpu1, i;
+	uint32_t n;
+	uint8_t *b;
+
+	REQUIRE_DISK();
+	why = two_queues(self->sg, &cpu0, &cpu1);
+	if (why)
+		SKIP(return, "%s", why);
+	n = 4;		/* within VPD B0's COMPARE AND WRITE length (16 KiB) */
+	if (n * self->bs > 16384)
+		n = 16384 / self->bs;
+	b = xmalloc((size_t)n * self->bs);
+	fill_value(b, n, self->bs, 1ull << 62);
+	disk_rw(self->fd, 16, true, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	w_started = w_done = 0;
+	for (i = 0; i < 2; i++) {
+		t[i].sg = self->sg;
+		t[i].cpu = i ? cpu1 : cpu0;
+		t[i].lba = lba;
+		t[i].n = n;
+		t[i].bs = self->bs;
+		t[i].iters = 400;
+		t[i].tag = i ? 2ull << 60 : 1ull << 60;
+		t[i].plain = i;
+	}
+	{
+		pthread_t tid[2];
+
+		for (i = 0; i < 2; i++)
+			ASSERT_EQ(0, pthread_create(&tid[i], NULL, caw_worker,
+						    &t[i]));
+		for (i = 0; i < 2; i++)
+			pthread_join(tid[i], NULL);
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, t[i].err[0]) TH_LOG("thread %d: %s", i, t[i].err);
+	TH_LOG("CAW: %lu GOOD, %lu MISCOMPARE; %lu WRITEs", t[0].good,
+	       t[0].miscompare, w_done);
+	disk_rw(self->fd, 16, false, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_TRUE(range_value(b, n, self->bs, &v)) TH_LOG("range torn");
+	ASSERT_GT(t[0].good, 0u);
+	free(b);
 }
 
 TEST_HARNESS_MAIN
