@@ -30,23 +30,24 @@ if load_dmahba dev_size_mb=256 && wait_for dmahba_sg; then
 	# shellcheck disable=SC2086
 	iscsi-test-cu --normal --dataloss \
 		${DMAHBA_ISCSI_TESTS:+--test="$DMAHBA_ISCSI_TESTS"} "$sg" \
-		> "$out" 2>&1
+		> "$out" 2> "$out.err"
 	rc=$?
 	diag "iscsi-test-cu exits $rc after $(elapsed "$t0" "$(now)") s"
 	# CUnit's summary: "tests  TOTAL RAN PASSED FAILED INACTIVE"
 	# shellcheck disable=SC2046
 	set -- $(awk '$1 == "tests" && NF >= 6 { print $2, $3, $4, $5, $6 }' "$out")
 	if [ $# -lt 5 ]; then
-		tail -40 "$out" | sed 's/^/# /'
+		tail -40 "$out" "$out.err" | sed 's/^/# /'
 		ksft_fail "iscsi-test-cu ran and printed its summary"
 	else
 		diag "iscsi-test-cu: total $1 ran $2 passed $3 failed $4 inactive $5"
-		# "Suite FAMILY.SUITE, Test TEST had failures:"
-		grep -E 'had failures|^ *[0-9]+\. ' "$out" | head -60 | sed 's/^/# /'
+		# "Suite SUITE, Test TEST had failures:", once per family
+		grep 'had failures' "$out" | sort | uniq -c | sed 's/^/# /'
+		grep -E '^ *[0-9]+\. ' "$out" | sort -u | head -40 | sed 's/^/# /'
 		ksft_check "iscsi-test-cu ran tests" [ "$2" -gt 0 ]
 		ksft_check "iscsi-test-cu: no test failed ($4 of $2 failed)" [ "$4" = 0 ]
 	fi
-	rm -f "$out"
+	rm -f "$out" "$out.err"
 else
 	ksft_fail "softdma and dmahba (dev_size_mb=256) load, sg node appears"
 fi

@@ -1801,7 +1801,9 @@ TEST_F_TIMEOUT(disk, verify_bytchk3_limit, 120)
 	REQUIRE_DISK();
 	blk = xmalloc(self->bs);
 	fill(blk, 0, 1, self->bs, 0xb3);
-	write_same(self->fd, true, 0, lba, n + 1, blk, self->bs, &r);
+	write_same(self->fd, true, 0, lba, n, blk, self->bs, &r);
+	ASSERT_GOOD(r);
+	write_same(self->fd, true, 0, lba + n, 1, blk, self->bs, &r);
 	ASSERT_GOOD(r);
 
 	put_be64(cdb + 2, lba);
@@ -1856,6 +1858,7 @@ struct caw_thread {
 	bool plain;		/* plain WRITEs, not COMPARE AND WRITE */
 	unsigned long good;	/* CAWs answered GOOD */
 	unsigned long miscompare;
+	unsigned long overlapped;	/* GOOD CAWs a WRITE ran inside of */
 	char err[256];		/* the first unexpected answer */
 };
 
@@ -1949,6 +1952,7 @@ static void *caw_worker(void *arg)
 				last_a = t->tag | i;
 			/* a WRITE started after we sent it, done before GOOD */
 			overlapped = done > started;
+			t->overlapped += overlapped;
 			continue;
 		}
 		ss = sgio_sense(&r);
@@ -2041,7 +2045,7 @@ TEST_F_TIMEOUT(disk, caw_atomic_counter, 300)
 		t[i].lba = lba;
 		t[i].n = 1;
 		t[i].bs = self->bs;
-		t[i].iters = 400;
+		t[i].iters = 2000;
 	}
 	{
 		pthread_t tid[2];
@@ -2102,7 +2106,7 @@ TEST_F_TIMEOUT(disk, caw_vs_write, 300)
 		t[i].lba = lba;
 		t[i].n = n;
 		t[i].bs = self->bs;
-		t[i].iters = 400;
+		t[i].iters = 2000;
 		t[i].tag = i ? 2ull << 60 : 1ull << 60;
 		t[i].plain = i;
 	}
@@ -2117,8 +2121,8 @@ TEST_F_TIMEOUT(disk, caw_vs_write, 300)
 	}
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, t[i].err[0]) TH_LOG("thread %d: %s", i, t[i].err);
-	TH_LOG("CAW: %lu GOOD, %lu MISCOMPARE; %lu WRITEs", t[0].good,
-	       t[0].miscompare, w_done);
+	TH_LOG("CAW: %lu GOOD (%lu with a WRITE inside), %lu MISCOMPARE; %lu WRITEs",
+	       t[0].good, t[0].overlapped, t[0].miscompare, w_done);
 	disk_rw(self->fd, 16, false, lba, n, b, self->bs, &r);
 	ASSERT_GOOD(r);
 	ASSERT_TRUE(range_value(b, n, self->bs, &v)) TH_LOG("range torn");
