@@ -43,7 +43,7 @@ if load_dmahba dev_size_mb=256 && wait_for dmahba_sg; then
 		diag "iscsi-test-cu: total $1 ran $2 passed $3 failed $4 inactive $5"
 		# "Suite SUITE, Test TEST had failures:", once per family
 		grep 'had failures' "$out" | sort | uniq -c | sed 's/^/# /'
-		grep -E '^ *[0-9]+\. ' "$out" | sort -u | head -40 | sed 's/^/# /'
+		grep -E '^ *[0-9]+\. ' "$out" | sed 's/    \[.*//' | sort -u | head -40 | sed 's/^/# /'
 		ksft_check "iscsi-test-cu ran tests" [ "$2" -gt 0 ]
 		ksft_check "iscsi-test-cu: no test failed ($4 of $2 failed)" [ "$4" = 0 ]
 	fi
