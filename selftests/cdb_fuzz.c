@@ -10,11 +10,11 @@
  * smaller and larger than the data); random data directions and lengths
  * (0..256 KiB); random or structured (UNMAP, MODE SELECT) data-out buffers.
  * Every answer must be GOOD or CHECK CONDITION with well-formed sense, with
- * a sane host and driver status: host_status 0, except DID_ERROR (and no
- * data moved) for a command whose data phase goes against the direction
- * the submitter gave (a READ with SG_DXFER_TO_DEV): the emulation cannot
- * move data into a buffer mapped for the other way, and that is a host-side
- * fault, not a target's answer. An unimplemented operation code must get
+ * a sane host and driver status: host_status always 0. A command whose
+ * data phase goes against the direction the submitter gave (a READ with
+ * SG_DXFER_TO_DEV, a WRITE with SG_DXFER_FROM_DEV) moves nothing and is
+ * answered CHECK CONDITION (ILLEGAL REQUEST) by the target, as a real disk
+ * would, not DID_ERROR by the host. An unimplemented operation code must get
  * ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE (or a pending unit
  * attention); a READ or WRITE that succeeds must move exactly its blocks.
  * The bytes of a data-in buffer past what
@@ -66,17 +66,16 @@
 #include <scsi/sg.h>
 
 #include "kselftest.h"
+#include "sgio.h"
 
 #define MAX_XFER	(256 * 1024)
 #define BUF_SLACK	4096		/* room to misalign the buffer start */
-#define SENSE_LEN	64
 #define TIMEOUT_MS	30000
 #define MAX_REPORTS	20		/* failure lines printed per check */
 
-#define GOOD		0x00
-#define CHECK_COND	0x02
-#define DID_ERROR	0x07
-#define DRV_SENSE	0x08
+#define GOOD		SAM_GOOD
+#define CHECK_COND	SAM_CHECK_CONDITION
+#define DRV_SENSE	SGIO_DRIVER_SENSE
 
 enum dir { D_NONE, D_IN, D_OUT };
 
@@ -140,61 +139,41 @@ struct lu {
 	uint32_t bs;
 };
 
-struct result {
-	int rc;			/* ioctl's return (-errno) */
-	struct sg_io_hdr h;
-	uint8_t sense[SENSE_LEN];
-};
-
+/* SG_IO through the shared helper (sgio.c), with the fuzzer's timeout */
 static int sg_io(int fd, const uint8_t *cdb, unsigned int cdb_len, int sgdir,
 		 void *buf, unsigned int len, unsigned int flags,
-		 struct result *r)
+		 struct sgio_result *r)
 {
-	memset(&r->h, 0, sizeof(r->h));
-	memset(r->sense, 0xee, sizeof(r->sense));
-	r->h.interface_id = 'S';
-	r->h.cmd_len = cdb_len;
-	r->h.cmdp = (unsigned char *)cdb;
-	r->h.dxfer_direction = sgdir;
-	r->h.dxfer_len = sgdir == SG_DXFER_NONE ? 0 : len;
-	r->h.dxferp = sgdir == SG_DXFER_NONE ? NULL : buf;
-	r->h.mx_sb_len = SENSE_LEN;
-	r->h.sbp = r->sense;
-	r->h.timeout = TIMEOUT_MS;
-	r->h.flags = flags;
-	r->rc = ioctl(fd, SG_IO, &r->h) < 0 ? -errno : 0;
-	return r->rc;
+	return sgio_cmd(fd, cdb, cdb_len, sgdir, buf, len, TIMEOUT_MS, flags, r);
 }
 
-static uint8_t sense_key(const struct result *r)
+static uint8_t sense_key(const struct sgio_result *r)
 {
-	if (r->h.sb_len_wr < 4)
-		return 0xff;
-	if ((r->sense[0] & 0x7f) >= 0x72)
-		return r->sense[1] & 0xf;
-	return r->sense[2] & 0xf;
+	struct sgio_sense ss = sgio_sense(r);
+
+	return ss.valid ? ss.key : 0xff;
 }
 
-static uint8_t sense_asc(const struct result *r)
+static uint8_t sense_asc(const struct sgio_result *r)
 {
-	if ((r->sense[0] & 0x7f) >= 0x72)
-		return r->sense[2];
-	return r->h.sb_len_wr >= 13 ? r->sense[12] : 0xff;
+	struct sgio_sense ss = sgio_sense(r);
+
+	return ss.valid ? ss.asc : 0xff;
 }
 
 /* A plain command with a few retries on unit attention. */
 static bool simple_cmd(struct lu *lu, const uint8_t *cdb, unsigned int cdb_len,
 		       int sgdir, void *buf, unsigned int len)
 {
-	struct result r;
+	struct sgio_result r;
 	int i;
 
 	for (i = 0; i < 3; i++) {
 		if (sg_io(lu->fd, cdb, cdb_len, sgdir, buf, len, 0, &r))
 			return false;
-		if (r.h.status == CHECK_COND && sense_key(&r) == 6)
+		if (r.status == CHECK_COND && sense_key(&r) == 6)
 			continue;
-		return !r.h.status && !r.h.host_status && !r.h.resid;
+		return !r.status && !r.host_status && !r.resid;
 	}
 	return false;
 }
@@ -846,7 +825,7 @@ enum check {
 static const char * const check_names[C_NR] = {
 	[C_IOCTL] = "every SG_IO ioctl succeeds",
 	[C_STATUS] = "every status is GOOD or CHECK CONDITION",
-	[C_HOST] = "host_status is 0 (DID_ERROR only for a data direction against the command's)",
+	[C_HOST] = "host_status is 0 (a data direction against the command's is a CHECK CONDITION)",
 	[C_DRIVER] = "driver_status is 0, or DRIVER_SENSE with sense data",
 	[C_SENSE] = "sense data is well-formed (fixed 70h/71h or descriptor 72h/73h, lengths, field pointers)",
 	[C_RESID] = "the residue is within the data length",
@@ -871,7 +850,7 @@ static void hexcdb(const struct cmd *c, char *s)
 		sprintf(s + 2 * i, "%02x", c->cdb[i]);
 }
 
-static void report(enum check k, const struct cmd *c, const struct result *r,
+static void report(enum check k, const struct cmd *c, const struct sgio_result *r,
 		   const char *fmt, ...)
 {
 	char cdb[40], msg[200];
@@ -884,16 +863,16 @@ static void report(enum check k, const struct cmd *c, const struct result *r,
 	va_end(ap);
 	hexcdb(c, cdb);
 	ksft_print_msg("thread %u cmd %lu cdb %s dir %d len %u: status %#x host %#x driver %#x resid %d sb_len %u: %s\n",
-		       cur_thread, cur_index, cdb, c->sgdir, c->len, r->h.status,
-		       r->h.host_status, r->h.driver_status, r->h.resid,
-		       r->h.sb_len_wr, msg);
+		       cur_thread, cur_index, cdb, c->sgdir, c->len, r->status,
+		       r->host_status, r->driver_status, r->resid,
+		       r->sb_len, msg);
 }
 
 /* Is the sense data well formed? Returns a reason, or NULL. */
-static const char *sense_problem(const struct cmd *c, const struct result *r)
+static const char *sense_problem(const struct cmd *c, const struct sgio_result *r)
 {
 	const uint8_t *s = r->sense;
-	unsigned int n = r->h.sb_len_wr, rc = s[0] & 0x7f, key, len, i;
+	unsigned int n = r->sb_len, rc = s[0] & 0x7f, key, len, i;
 
 	if (n < 8)
 		return "shorter than 8 bytes";
@@ -901,7 +880,7 @@ static const char *sense_problem(const struct cmd *c, const struct result *r)
 	if (rc == 0x70 || rc == 0x71) {
 		if (s[7] < 10)
 			return "fixed format with additional length < 10";
-		if (n != (len < SENSE_LEN ? len : SENSE_LEN))
+		if (n != (len < SGIO_SENSE_LEN ? len : SGIO_SENSE_LEN))
 			return "length copied differs from the additional length";
 		key = s[2] & 0xf;
 		/* SKSV: the sense-key specific field pointer must be inside */
@@ -918,7 +897,7 @@ static const char *sense_problem(const struct cmd *c, const struct result *r)
 			return "deferred error";
 	} else if (rc == 0x72 || rc == 0x73) {
 		key = s[1] & 0xf;
-		if (n != (len < SENSE_LEN ? len : SENSE_LEN))
+		if (n != (len < SGIO_SENSE_LEN ? len : SGIO_SENSE_LEN))
 			return "length copied differs from the additional length";
 		for (i = 8; i + 2 <= len && i + 2 <= n; i += 2 + s[i + 1]) {
 			if (i + 2 + s[i + 1] > len)
@@ -958,54 +937,58 @@ static enum dir cmd_phase(const struct cmd *c)
 	return op ? op->dir : D_NONE;
 }
 
-static void check(const struct cmd *c, const struct result *r, uint8_t c0,
+/* commands with a data phase against the direction given; of them CHECK */
+static unsigned long n_against, n_against_cc;
+
+static void check(const struct cmd *c, const struct sgio_result *r, uint8_t c0,
 		  bool in, bool out)
 {
 	const struct op *op = find_op(c->cdb[0]);
 	enum dir ph = cmd_phase(c);
+	bool against = c->len &&
+		((ph == D_IN && c->sgdir == SG_DXFER_TO_DEV) ||
+		 (ph == D_OUT && (c->sgdir == SG_DXFER_FROM_DEV ||
+				  c->sgdir == SG_DXFER_TO_FROM_DEV)));
 	unsigned int moved;
 	long bad;
 
-	if (r->rc) {
-		report(C_IOCTL, c, r, "ioctl: %s", strerror(-r->rc));
+	if (r->ret) {
+		report(C_IOCTL, c, r, "ioctl: %s", strerror(-r->ret));
 		return;
 	}
-	if (r->h.host_status) {
-		bool against = c->len &&
-			((ph == D_IN && c->sgdir == SG_DXFER_TO_DEV) ||
-			 (ph == D_OUT && (c->sgdir == SG_DXFER_FROM_DEV ||
-					  c->sgdir == SG_DXFER_TO_FROM_DEV)));
-
-		if (r->h.host_status != DID_ERROR || !against)
-			report(C_HOST, c, r, "host_status %#x", r->h.host_status);
-		else if (r->h.status)
-			report(C_STATUS, c, r, "status with DID_ERROR");
-	} else if (r->h.status != GOOD && r->h.status != CHECK_COND) {
-		report(C_STATUS, c, r, "status %#x", r->h.status);
+	if (against) {
+		ADD(n_against, 1);
+		ADD(n_against_cc, !r->host_status && r->status == CHECK_COND);
 	}
-	if (r->h.driver_status &&
-	    !(r->h.driver_status == DRV_SENSE && r->h.status == CHECK_COND))
-		report(C_DRIVER, c, r, "driver_status %#x", r->h.driver_status);
-	if (r->h.status == CHECK_COND) {
+	if (r->host_status) {
+		report(C_HOST, c, r, "host_status %#x%s", r->host_status,
+		       against ? " for a data phase against the direction given" : "");
+	} else if (r->status != GOOD && r->status != CHECK_COND) {
+		report(C_STATUS, c, r, "status %#x", r->status);
+	}
+	if (r->driver_status &&
+	    !(r->driver_status == DRV_SENSE && r->status == CHECK_COND))
+		report(C_DRIVER, c, r, "driver_status %#x", r->driver_status);
+	if (r->status == CHECK_COND) {
 		const char *why = sense_problem(c, r);
 
 		if (why)
 			report(C_SENSE, c, r, "sense %02x %02x %02x .. %02x: %s",
 			       r->sense[0], r->sense[1], r->sense[2],
 			       r->sense[12], why);
-	} else if (r->h.sb_len_wr) {
-		report(C_SENSE, c, r, "sense data with status %#x", r->h.status);
+	} else if (r->sb_len) {
+		report(C_SENSE, c, r, "sense data with status %#x", r->status);
 	}
-	if (!op && !r->h.host_status &&
-	    !(r->h.status == CHECK_COND &&
+	if (!op && !r->host_status &&
+	    !(r->status == CHECK_COND &&
 	      ((sense_key(r) == 5 && sense_asc(r) == 0x20) || sense_key(r) == 6)))
 		report(C_UNKNOWN_OP, c, r, "opcode %#x not refused", c->cdb[0]);
 
-	if (r->h.resid < 0 || (unsigned int)r->h.resid > c->len) {
+	if (r->resid < 0 || (unsigned int)r->resid > c->len) {
 		report(C_RESID, c, r, "resid out of range");
 		return;
 	}
-	moved = c->len - r->h.resid;
+	moved = c->len - r->resid;
 	if (in) {
 		bad = canary_broken(data_area + c->off, moved, c->len, c0);
 		if (bad >= 0)
@@ -1014,7 +997,7 @@ static void check(const struct cmd *c, const struct result *r, uint8_t c0,
 	}
 	if (out && memcmp(data_area + c->off, copy_area, c->len))
 		report(C_DATA_OUT, c, r, "data-out buffer changed");
-	if (is_rw(c->cdb[0]) && !r->h.host_status && r->h.status == GOOD &&
+	if (is_rw(c->cdb[0]) && !r->host_status && r->status == GOOD &&
 	    c->cdb_len >= cdb_group_len(c->cdb[0])) {
 		uint64_t n;
 
@@ -1086,7 +1069,7 @@ static void *fuzz_thread(void *arg)
 	}
 	for (i = 0; i < t->count; i++) {
 		struct cmd c;
-		struct result r;
+		struct sgio_result r;
 		uint8_t c0 = rnd(256);
 		bool in, out, direct;
 
@@ -1112,7 +1095,7 @@ static void *fuzz_thread(void *arg)
 		}
 		sg_io(tlu->fd, c.cdb, c.cdb_len, c.sgdir, data_area + c.off, c.len,
 		      SG_FLAG_DIRECT_IO, &r);
-		direct = !r.rc && (r.h.info & SG_INFO_DIRECT_IO_MASK) == SG_INFO_DIRECT_IO;
+		direct = !r.ret && r.direct;
 		ADD(n_dio, direct);
 		/*
 		 * A bounced data-in buffer comes back whole from sg's own
@@ -1124,11 +1107,11 @@ static void *fuzz_thread(void *arg)
 		if (find_op(c.cdb[0])) {
 			k = find_op(c.cdb[0]) - ops;
 			ADD(op_sent[k], 1);
-			ADD(op_good[k], !r.rc && !r.h.host_status && r.h.status == GOOD);
+			ADD(op_good[k], !r.ret && !r.host_status && r.status == GOOD);
 		}
-		if (!r.rc && !r.h.host_status && r.h.status == GOOD)
+		if (!r.ret && !r.host_status && r.status == GOOD)
 			ADD(n_good, 1);
-		else if (!r.rc && !r.h.host_status && r.h.status == CHECK_COND)
+		else if (!r.ret && !r.host_status && r.status == CHECK_COND)
 			ADD(n_check, 1), ADD(n_keys[sense_key(&r) & 0xf], 1);
 		else
 			ADD(n_other, 1);
@@ -1228,6 +1211,8 @@ static int fuzz(struct lu *lus, int nlus)
 		       n_keys[0xe], n_other);
 	ksft_print_msg("%lu data-in buffers checked for the canary, %lu commands with direct I/O\n",
 		       n_in_checked, n_dio);
+	ksft_print_msg("%lu commands with a data phase against the direction given, %lu answered CHECK CONDITION\n",
+		       n_against, n_against_cc);
 	{
 		char line[400];
 		int pos = 0;
@@ -1318,7 +1303,7 @@ static void poison(int fd, uint8_t c0)
 	};
 	static uint8_t list[4096] __attribute__((aligned(4096)));
 	uint8_t cdb[10] = { 0x55, 0x10 };
-	struct result r;
+	struct sgio_result r;
 	unsigned int i, k;
 
 	memset(list, c0 ^ 0xa5, sizeof(list));
@@ -1338,7 +1323,7 @@ static int canary_mode(const char *dev, const char *hex, const char *lenarg)
 {
 	uint8_t cdb[16], c0[2] = { 0x00, 0xff };
 	unsigned int cdb_len = 0, len, i, moved[2] = { 0, 0 };
-	struct result r[2];
+	struct sgio_result r[2];
 	static uint8_t out[2][MAX_XFER];
 	bool dio = enable_dio();
 	int fd, rc = 0;
@@ -1371,19 +1356,19 @@ static int canary_mode(const char *dev, const char *hex, const char *lenarg)
 		canary_fill(data_area, len, c0[i]);
 		sg_io(fd, cdb, cdb_len, SG_DXFER_FROM_DEV, data_area, len,
 		      SG_FLAG_DIRECT_IO, &r[i]);
-		if (r[i].rc) {
-			printf("ioctl: %s\n", strerror(-r[i].rc));
+		if (r[i].ret) {
+			printf("ioctl: %s\n", strerror(-r[i].ret));
 			return 1;
 		}
-		if (len && (!dio || (r[i].h.info & SG_INFO_DIRECT_IO_MASK) != SG_INFO_DIRECT_IO)) {
+		if (len && (!dio || !r[i].direct)) {
 			printf("sg bounced the buffer (no direct I/O): cannot check it\n");
 			return 4;
 		}
-		if (r[i].h.resid < 0 || (unsigned int)r[i].h.resid > len) {
-			printf("resid %d out of range\n", r[i].h.resid);
+		if (r[i].resid < 0 || (unsigned int)r[i].resid > len) {
+			printf("resid %d out of range\n", r[i].resid);
 			return 1;
 		}
-		moved[i] = len - r[i].h.resid;
+		moved[i] = len - r[i].resid;
 		memcpy(out[i], data_area, len);
 		bad = canary_broken(data_area, moved[i], len, c0[i]);
 		if (bad >= 0) {
@@ -1392,9 +1377,9 @@ static int canary_mode(const char *dev, const char *hex, const char *lenarg)
 		}
 	}
 	printf("status %#x host %#x driver %#x resid %d moved %u sense",
-	       r[0].h.status, r[0].h.host_status, r[0].h.driver_status,
-	       r[0].h.resid, moved[0]);
-	for (i = 0; i < r[0].h.sb_len_wr; i++)
+	       r[0].status, r[0].host_status, r[0].driver_status,
+	       r[0].resid, moved[0]);
+	for (i = 0; i < (unsigned int)r[0].sb_len; i++)
 		printf(" %02x", r[0].sense[i]);
 	printf("\n");
 	if (moved[0] <= 4096) {
@@ -1415,10 +1400,10 @@ static int canary_mode(const char *dev, const char *hex, const char *lenarg)
 			(b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ? b : 'u');
 	}
 	printf("\n");
-	if (r[0].h.status != r[1].h.status || moved[0] != moved[1] ||
-	    r[0].h.host_status != r[1].h.host_status ||
-	    r[0].h.sb_len_wr != r[1].h.sb_len_wr ||
-	    memcmp(r[0].sense, r[1].sense, r[0].h.sb_len_wr)) {
+	if (r[0].status != r[1].status || moved[0] != moved[1] ||
+	    r[0].host_status != r[1].host_status ||
+	    r[0].sb_len != r[1].sb_len ||
+	    memcmp(r[0].sense, r[1].sense, r[0].sb_len)) {
 		printf("the two calls differ in status, residue or sense data\n");
 		return 1;
 	}

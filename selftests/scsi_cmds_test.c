@@ -5,10 +5,10 @@
  * dmahba disk's /dev/sgN.
  *
  * The disk is found through sysfs (the first host whose proc_name is
- * "dmahba", its LUN 0). If no dmahba host exists, softdma.ko and dmahba.ko
- * are loaded from $DMAHBA_KO_DIR (default /dmahba, else ../kernel next to
- * this program) and unloaded again at the end; without them every test is
- * skipped with the reason.
+ * "dmahba", its LUN 0). The program loads nothing: scsi_cmds_test.sh loads
+ * softdma and dmahba, runs it and unloads them; run alone without a dmahba
+ * host, every test is skipped with the reason. DMAHBA_SCSI_ONLY, if set, is
+ * a space-separated list of the tests to run (the others are skipped).
  *
  * Buffers are handed to the disk by direct I/O (SG_FLAG_DIRECT_IO, with
  * sg's allow_dio parameter set during each test), so bytes the disk does not
@@ -22,6 +22,8 @@
 #define _GNU_SOURCE
 #endif
 #include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,15 +41,9 @@
 #include <scsi/sg.h>
 
 #include "kselftest_harness.h"
+#include "sgio.h"
 
-#define SAM_GOOD		0x00
-#define SAM_CHECK_CONDITION	0x02
 
-#define KEY_NO_SENSE		0x0
-#define KEY_NOT_READY		0x2
-#define KEY_ILLEGAL_REQUEST	0x5
-#define KEY_UNIT_ATTENTION	0x6
-#define KEY_MISCOMPARE		0xe
 
 #define CANARY			0xa5
 #define ALIGNED			__attribute__((aligned(4096)))
@@ -89,9 +85,6 @@ static uint64_t get_be64(const uint8_t *p)
 }
 
 /* ------------------------------------------------------ finding the disk */
-
-static char ld_error[512];	/* why the modules were not loaded */
-static pid_t ld_pid;		/* the process that loaded them, or 0 */
 
 static int read_str(const char *path, char *buf, size_t len)
 {
@@ -189,136 +182,13 @@ static int dmahba_nr_luns(int host)
 	return n;
 }
 
-static int load_module(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(ld_error, sizeof(ld_error), "%.400s: %.64s",
-			 path, strerror(errno));
-		return -1;
-	}
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	if (ret && errno != EEXIST) {
-		snprintf(ld_error, sizeof(ld_error), "loading %.400s: %.64s",
-			 path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static void unload_module(const char *name)
-{
-	int i;
-
-	for (i = 0; i < 50; i++) {
-		if (!syscall(SYS_delete_module, name, O_NONBLOCK) ||
-		    errno == ENOENT)
-			return;
-		usleep(100000);
-	}
-	fprintf(stderr, "# could not unload %s: %s\n", name, strerror(errno));
-}
-
-/*
- * Before the harness runs: load the modules if no dmahba host exists, and
- * wait for the disk's generic device. Errors are kept for the SKIP reason.
- */
-static void __attribute__((constructor)) disk_load(void)
-{
-	char dir[PATH_MAX + 16], exe[PATH_MAX], sg[NAME_MAX + 1];
-	const char *env = getenv("DMAHBA_KO_DIR");
-	struct stat st;
-	ssize_t n;
-	int i, host;
-
-	if (dmahba_host() >= 0)
-		return;
-	if (env) {
-		snprintf(dir, sizeof(dir), "%s", env);
-	} else if (!stat("/dmahba/dmahba.ko", &st)) {
-		snprintf(dir, sizeof(dir), "/dmahba");
-	} else {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n < 0)
-			n = 0;
-		exe[n] = 0;
-		*(strrchr(exe, '/') ? strrchr(exe, '/') : exe) = 0;
-		snprintf(dir, sizeof(dir), "%s/../kernel", exe);
-	}
-	if (geteuid()) {
-		snprintf(ld_error, sizeof(ld_error),
-			 "no dmahba host, and loading it needs root");
-		return;
-	}
-	if (load_module(dir, "softdma"))
-		return;
-	if (load_module(dir, "dmahba")) {
-		unload_module("softdma");
-		return;
-	}
-	ld_pid = getpid();
-	for (i = 0; i < 200; i++) {
-		host = dmahba_host();
-		if (host >= 0 && !dmahba_sg(host, 0, sg, sizeof(sg)))
-			return;
-		usleep(50000);
-	}
-	snprintf(ld_error, sizeof(ld_error),
-		 "dmahba loaded but its disk's sg device did not appear");
-}
-
-static void __attribute__((destructor)) disk_unload(void)
-{
-	if (ld_pid != getpid())
-		return;
-	unload_module("dmahba");
-	unload_module("softdma");
-}
-
 /* ----------------------------------------------------------------- SG_IO */
 
-struct sgres {
-	int ret;		/* ioctl() result */
-	int status;		/* SCSI status */
-	int host_status;
-	int driver_status;
-	int resid;
-	int sb_len;
-	bool direct;		/* the buffer was mapped, not copied */
-	uint8_t sense[64];
-};
-
+/* SG_IO with direct I/O (honoured for aligned buffers) and 60 s */
 static void sgio(int fd, const uint8_t *cdb, int cdb_len, int dir, void *buf,
-		 unsigned int len, struct sgres *r)
+		 unsigned int len, struct sgio_result *r)
 {
-	sg_io_hdr_t h;
-
-	memset(r, 0, sizeof(*r));
-	memset(&h, 0, sizeof(h));
-	h.interface_id = 'S';
-	h.cmd_len = cdb_len;
-	h.cmdp = (unsigned char *)cdb;
-	h.dxfer_direction = len ? dir : SG_DXFER_NONE;
-	h.dxferp = buf;
-	h.dxfer_len = len;
-	h.sbp = r->sense;
-	h.mx_sb_len = sizeof(r->sense);
-	h.timeout = 60000;
-	h.flags = SG_FLAG_DIRECT_IO;	/* honoured for aligned buffers */
-	r->ret = ioctl(fd, SG_IO, &h);
-	if (r->ret)
-		r->ret = -errno;
-	r->status = h.status;
-	r->host_status = h.host_status;
-	r->driver_status = h.driver_status;
-	r->resid = h.resid;
-	r->sb_len = h.sb_len_wr;
-	r->direct = (h.info & SG_INFO_DIRECT_IO_MASK) == SG_INFO_DIRECT_IO;
+	sgio_cmd(fd, cdb, cdb_len, dir, buf, len, 0, SG_FLAG_DIRECT_IO, r);
 }
 
 /* Index of the first byte of b[from..to) that is not @v, or -1 */
@@ -338,59 +208,12 @@ static long first_not(const uint8_t *b, size_t from, size_t to, uint8_t v)
 	ASSERT_EQ(-1, first_not((b), (from), (to), CANARY)); \
 } while (0)
 
-static bool sense_desc_format(const uint8_t *s)
-{
-	return (s[0] & 0x7f) == 0x72 || (s[0] & 0x7f) == 0x73;
-}
-
-static void sense_kcq(const uint8_t *s, int *key, int *asc, int *ascq)
-{
-	if (sense_desc_format(s)) {
-		*key = s[1] & 0xf;
-		*asc = s[2];
-		*ascq = s[3];
-	} else {
-		*key = s[2] & 0xf;
-		*asc = s[12];
-		*ascq = s[13];
-	}
-}
-
-/* A descriptor of @type in descriptor-format sense data, or NULL */
-static const uint8_t *sense_desc(const uint8_t *s, int sb_len, int type)
-{
-	int len = 8 + s[7], off = 8;
-
-	if (len > sb_len)
-		len = sb_len;
-	while (off + 2 <= len) {
-		if (s[off] == type)
-			return s + off;
-		off += 2 + s[off + 1];
-	}
-	return NULL;
-}
-
-/* The sense-key-specific bytes (SKSV...) of fixed or descriptor sense */
-static const uint8_t *sense_sks(const struct sgres *r)
-{
-	const uint8_t *d;
-
-	if (!sense_desc_format(r->sense))
-		return r->sb_len >= 18 ? r->sense + 15 : NULL;
-	d = sense_desc(r->sense, r->sb_len, 2);
-	return d ? d + 4 : NULL;
-}
-
 /* The INFORMATION field, or -1 if it is not valid */
-static int64_t sense_info(const struct sgres *r)
+static int64_t sense_info(const struct sgio_result *r)
 {
-	const uint8_t *d;
+	struct sgio_sense ss = sgio_sense(r);
 
-	if (!sense_desc_format(r->sense))
-		return (r->sense[0] & 0x80) ? (int64_t)get_be32(r->sense + 3) : -1;
-	d = sense_desc(r->sense, r->sb_len, 0);
-	return d && (d[2] & 0x80) ? (int64_t)get_be64(d + 4) : -1;
+	return ss.info_valid ? (int64_t)ss.info : -1;
 }
 
 #define ASSERT_GOOD(r) do { \
@@ -404,12 +227,16 @@ static int64_t sense_info(const struct sgres *r)
 } while (0)
 
 #define ASSERT_SENSE(r, k, a, q) do { \
-	int _k, _a, _q; \
+	struct sgio_sense _ss = sgio_sense(&(r)); \
+	int _k = _ss.key, _a = _ss.asc, _q = _ss.ascq; \
 	ASSERT_EQ(0, (r).ret); \
+	if ((r).host_status || (r).status != SAM_CHECK_CONDITION) \
+		TH_LOG("host_status %#x status %#x, expected CHECK CONDITION", \
+		       (r).host_status, (r).status); \
 	ASSERT_EQ(0, (r).host_status); \
 	ASSERT_EQ(SAM_CHECK_CONDITION, (r).status); \
 	ASSERT_GE((r).sb_len, 8); \
-	sense_kcq((r).sense, &_k, &_a, &_q); \
+	ASSERT_TRUE(_ss.valid); \
 	if (_k != (k) || _a != (a) || _q != (q)) \
 		TH_LOG("sense %x/%02x/%02x, expected %x/%02x/%02x", \
 		       _k, _a, _q, (k), (a), (q)); \
@@ -420,12 +247,12 @@ static int64_t sense_info(const struct sgres *r)
 
 /* ILLEGAL REQUEST, INVALID FIELD IN CDB (cd) or PARAMETER LIST, pointer */
 #define ASSERT_FIELD(r, cd, byte, bit) do { \
-	const uint8_t *_s; \
+	struct sgio_sense _fs; \
 	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, (cd) ? 0x24 : 0x26, 0); \
-	_s = sense_sks(&(r)); \
-	ASSERT_NE(NULL, _s); \
-	ASSERT_EQ(0x80 | ((cd) ? 0x40 : 0) | 0x08 | (bit), _s[0]); \
-	ASSERT_EQ((byte), get_be16(_s + 1)); \
+	_fs = sgio_sense(&(r)); \
+	ASSERT_TRUE(_fs.sks_valid); \
+	ASSERT_EQ(0x80 | ((cd) ? 0x40 : 0) | 0x08 | (bit), _fs.sks[0]); \
+	ASSERT_EQ((byte), get_be16(_fs.sks + 1)); \
 } while (0)
 
 /* ------------------------------------------------------------ the fixture */
@@ -473,7 +300,7 @@ static void cdb_rw(uint8_t *cdb, int size, bool write, uint64_t lba,
 }
 
 static void disk_rw(int fd, int size, bool write, uint64_t lba, uint32_t n,
-		    void *buf, uint32_t bs, struct sgres *r)
+		    void *buf, uint32_t bs, struct sgio_result *r)
 {
 	uint8_t cdb[16];
 
@@ -506,21 +333,40 @@ static void *xmalloc(size_t len)
 	return p;
 }
 
+/* Is @name a word of the space-separated @list? */
+static bool name_in_list(const char *name, const char *list)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 FIXTURE_SETUP(disk)
 {
 	uint8_t cdb[16] = {}, b[64];
 	char path[PATH_MAX], val[32];
-	unsigned int maj, min;
+	const char *only = getenv("DMAHBA_SCSI_ONLY");
 	struct dirent *de;
-	struct sgres r;
+	struct sgio_result r;
 	DIR *d;
 	int i;
 
 	self->fd = -1;
+	if (only && *only && !name_in_list(_metadata->name, only)) {
+		snprintf(self->why, sizeof(self->why),
+			 "not in DMAHBA_SCSI_ONLY");
+		return;		/* REQUIRE_DISK() skips with the reason */
+	}
 	self->host = dmahba_host();
 	if (self->host < 0) {
-		snprintf(self->why, sizeof(self->why), "no dmahba host%s%.900s",
-			 ld_error[0] ? ": " : "", ld_error);
+		snprintf(self->why, sizeof(self->why),
+			 "no dmahba host (scsi_cmds_test.sh loads it)");
 		return;		/* REQUIRE_DISK() skips with the reason */
 	}
 	if (dmahba_sg(self->host, 0, self->sg, sizeof(self->sg))) {
@@ -529,21 +375,9 @@ FIXTURE_SETUP(disk)
 			 self->host);
 		return;		/* REQUIRE_DISK() skips with the reason */
 	}
-	snprintf(path, sizeof(path), "/dev/%.200s", self->sg);
-	self->fd = open(path, O_RDWR);
-	if (self->fd < 0) {
-		/* no devtmpfs: make the node from sysfs */
-		snprintf(path, sizeof(path), "/sys/class/scsi_generic/%s/dev",
-			 self->sg);
-		ASSERT_EQ(0, read_str(path, val, sizeof(val)));
-		ASSERT_EQ(2, sscanf(val, "%u:%u", &maj, &min));
-		snprintf(path, sizeof(path), "/tmp/scsi_cmds_test-%s", self->sg);
-		unlink(path);
-		ASSERT_EQ(0, mknod(path, S_IFCHR | 0600, makedev(maj, min)));
-		self->fd = open(path, O_RDWR);
-		unlink(path);
-	}
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", path, strerror(errno));
+	self->fd = sgio_open(self->sg);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", self->sg,
+				      strerror(-self->fd));
 
 	/* direct I/O, so that canaries show what the disk transferred */
 	if (read_str(SG_ALLOW_DIO, self->allow_dio, sizeof(self->allow_dio)) ||
@@ -626,7 +460,7 @@ FIXTURE_TEARDOWN(disk)
 TEST_F(disk, inquiry_standard)
 {
 	uint8_t cdb[6] = { 0x12 }, b[512] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	/* the whole response: 96 bytes, the rest of the buffer untouched */
@@ -665,7 +499,7 @@ static int vpd(struct __test_metadata *_metadata, int fd, uint8_t page,
 	       uint8_t *b)
 {
 	uint8_t cdb[6] = { 0x12, 0x01, page };
-	struct sgres r;
+	struct sgio_result r;
 	int len;
 
 	memset(b, CANARY, 512);
@@ -687,7 +521,7 @@ TEST_F(disk, inquiry_vpd)
 	uint8_t b[512] ALIGNED, cdb[6] = { 0x12, 0x01, 0x89 };
 	bool t10 = false, naa = false;
 	int len, off;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	len = vpd(_metadata, self->fd, 0x00, b);
@@ -749,7 +583,7 @@ TEST_F(disk, read_capacity)
 	uint8_t cdb[16] = { 0x25 }, b[512] ALIGNED;
 	char path[PATH_MAX], val[32];
 	struct dirent *de;
-	struct sgres r;
+	struct sgio_result r;
 	DIR *d;
 
 	REQUIRE_DISK();
@@ -806,7 +640,7 @@ TEST_F_TIMEOUT(disk, read_write_patterns, 120)
 	uint8_t *wbuf, *rbuf;
 	uint64_t lbas[6], lba;
 	unsigned int s, l;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	wbuf = xmalloc(256 * self->bs);
@@ -863,7 +697,7 @@ TEST_F_TIMEOUT(disk, read_write_patterns, 120)
 TEST_F(disk, transfer_length_and_buffer)
 {
 	uint8_t cdb[16], *b;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(4 * self->bs);
@@ -896,7 +730,7 @@ TEST_F(disk, transfer_length_and_buffer)
 TEST_F(disk, lba_out_of_range)
 {
 	uint8_t cdb[16], b[4096 * 2] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	cdb_rw(cdb, 10, false, self->nblocks, 1);
@@ -926,7 +760,7 @@ TEST_F(disk, lba_out_of_range)
 TEST_F(disk, invalid_opcode_and_fields)
 {
 	uint8_t cdb[16] = {}, b[4096] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	/* opcodes nobody implements, and ATA PASS-THROUGH */
@@ -966,7 +800,7 @@ static int rsoc_one(struct __test_metadata *_metadata, int fd, uint8_t op,
 		    uint16_t sa, bool has_sa, uint8_t *u)
 {
 	uint8_t cdb[12] = { 0xa3, 0x0c }, b[512] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 	int len;
 
 	cdb[2] = has_sa ? 2 : 1;
@@ -991,7 +825,7 @@ TEST_F(disk, report_supported_opcodes)
 	uint8_t cdb[12] = { 0xa3, 0x0c }, *b, u[16];
 	bool seen_r10 = false, seen_rc16 = false, seen_unmap = false;
 	uint32_t len, off;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(8192);
@@ -1047,10 +881,10 @@ TEST_F(disk, report_supported_opcodes)
 TEST_F_TIMEOUT(disk, cdb_usage_data_enforced, 300)
 {
 	uint8_t cdb[12] = { 0xa3, 0x0c }, *b, u[16], c[16];
-	const uint8_t *sks;
+	struct sgio_sense ss;
 	uint32_t len, off;
 	int clen, i, bit;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(8192);
@@ -1076,10 +910,10 @@ TEST_F_TIMEOUT(disk, cdb_usage_data_enforced, 300)
 				c[i] |= 1 << bit;
 				sgio(self->fd, c, clen, SG_DXFER_NONE, NULL, 0,
 				     &r);
-				sks = sense_sks(&r);
-				if (r.status != SAM_CHECK_CONDITION || !sks ||
-				    sks[0] != (0xc8 | bit) ||
-				    get_be16(sks + 1) != i)
+				ss = sgio_sense(&r);
+				if (r.status != SAM_CHECK_CONDITION ||
+				    !ss.sks_valid || ss.sks[0] != (0xc8 | bit) ||
+				    get_be16(ss.sks + 1) != i)
 					TH_LOG("opcode %#x byte %d bit %d",
 					       c[0], i, bit);
 				ASSERT_FIELD(r, 1, i, bit);
@@ -1095,7 +929,7 @@ TEST_F(disk, report_luns)
 {
 	uint8_t cdb[12] = { 0xa0 }, b[2048] ALIGNED;
 	int n, i;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	memset(b, CANARY, sizeof(b));
@@ -1125,7 +959,7 @@ TEST_F(disk, unit_attention_after_reset)
 {
 	uint8_t tur[6] = {}, inq[6] = { 0x12, 0, 0, 0, 36 }, b[512] ALIGNED;
 	int val = SG_SCSI_RESET_DEVICE;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	ASSERT_EQ(0, ioctl(self->fd, SG_SCSI_RESET, &val))
@@ -1145,7 +979,7 @@ TEST_F(disk, unit_attention_after_reset)
 TEST_F(disk, request_sense)
 {
 	uint8_t cdb[6] = { 0x03, 0, 0, 0, 252 }, b[512] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	memset(b, CANARY, sizeof(b));
@@ -1173,7 +1007,7 @@ TEST_F(disk, start_stop_unit)
 {
 	uint8_t ssu[6] = { 0x1b }, tur[6] = {}, rs[6] = { 0x03, 0, 0, 0, 18 };
 	uint8_t b[4096] ALIGNED;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	sgio(self->fd, ssu, 6, SG_DXFER_NONE, NULL, 0, &r);	/* stop */
@@ -1210,7 +1044,7 @@ TEST_F(disk, start_stop_unit)
 TEST_F(disk, synchronize_cache)
 {
 	uint8_t cdb[16] = { 0x35 };
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	sgio(self->fd, cdb, 10, SG_DXFER_NONE, NULL, 0, &r);
@@ -1231,7 +1065,7 @@ TEST_F(disk, synchronize_cache)
 /* MODE SENSE(10) of page @page, control @pc, with block descriptors */
 static int mode_sense10(struct __test_metadata *_metadata, int fd,
 			uint8_t pc, uint8_t page, uint8_t *b, int len,
-			struct sgres *r)
+			struct sgio_result *r)
 {
 	uint8_t cdb[10] = { 0x5a, 0, (uint8_t)(pc << 6 | page) };
 
@@ -1245,7 +1079,7 @@ static int mode_sense10(struct __test_metadata *_metadata, int fd,
 
 /* MODE SELECT(10) of one page (without block descriptor) */
 static void mode_select10(int fd, const uint8_t *page, int plen,
-			  struct sgres *r)
+			  struct sgio_result *r)
 {
 	uint8_t cdb[10] = { 0x55, 0x10 }, b[64] = {};
 
@@ -1259,7 +1093,7 @@ TEST_F(disk, mode_sense_pages)
 	uint8_t b[512] ALIGNED, cdb[6] = { 0x1a, 0, 0x3f, 0, 255 };
 	uint8_t c10[10] = { 0x5a, 0x10, 0x0a };
 	int len;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	/* all pages, 10-byte: header, 8-byte block descriptor, 08h, 0Ah */
@@ -1323,7 +1157,7 @@ TEST_F(disk, mode_select_wce)
 {
 	uint8_t ms6[6] = { 0x15, 0x10, 0, 0, 4 + 20 }, l[24] = {};
 	uint8_t b[512] ALIGNED, page[20];
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	mode_sense10(_metadata, self->fd, 0, 0x08, b, sizeof(b), &r);
@@ -1377,7 +1211,7 @@ TEST_F(disk, descriptor_sense)
 {
 	uint8_t b[4096] ALIGNED, page[12], cdb[16] = { 0xc5 };
 	const uint8_t *d;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	mode_sense10(_metadata, self->fd, 0, 0x0a, b, sizeof(b), &r);
@@ -1395,7 +1229,7 @@ TEST_F(disk, descriptor_sense)
 	cdb_rw(cdb, 10, false, 0, 1);
 	cdb[1] = 0x80;
 	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, self->bs, &r);
-	d = sense_desc(r.sense, r.sb_len, 2);
+	d = sgio_sense_desc(r.sense, r.sb_len, 2);
 	ASSERT_NE(NULL, d);
 	ASSERT_EQ(0x72, r.sense[0] & 0x7f);
 	ASSERT_FIELD(r, 1, 1, 7);
@@ -1411,7 +1245,7 @@ TEST_F(disk, descriptor_sense)
 
 /* ---------------------------------------------------- thin provisioning */
 
-static void unmap(int fd, uint64_t lba, uint32_t n, struct sgres *r)
+static void unmap(int fd, uint64_t lba, uint32_t n, struct sgio_result *r)
 {
 	uint8_t cdb[10] = { 0x42 }, p[24] = {};
 
@@ -1439,7 +1273,7 @@ TEST_F(disk, unmap_reads_zeros)
 	uint64_t lba = self->nblocks / 4;
 	uint32_t n = 4 * self->page_blocks + 3;
 	uint8_t *b;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc((size_t)n * self->bs);
@@ -1470,7 +1304,7 @@ static void lba_status(struct __test_metadata *_metadata, int fd,
 		       uint64_t lba, uint8_t *b, int *nd)
 {
 	uint8_t cdb[16] = { 0x9e, 0x12 };
-	struct sgres r;
+	struct sgio_result r;
 
 	put_be64(cdb + 2, lba);
 	put_be32(cdb + 10, 8 + 16 * 8);
@@ -1488,7 +1322,7 @@ TEST_F(disk, get_lba_status)
 	uint32_t p = self->page_blocks;
 	uint64_t base = (self->nblocks / 2 / p) * p + 64 * p;
 	uint8_t b[8 + 16 * 8], *w, cdb[16] = { 0x9e, 0x12 };
-	struct sgres r;
+	struct sgio_result r;
 	int nd;
 
 	REQUIRE_DISK();
@@ -1524,7 +1358,7 @@ TEST_F(disk, get_lba_status)
 }
 
 static void write_same(int fd, bool ws16, uint8_t flags, uint64_t lba,
-		       uint32_t n, void *block, uint32_t bs, struct sgres *r)
+		       uint32_t n, void *block, uint32_t bs, struct sgio_result *r)
 {
 	uint8_t cdb[16] = {};
 
@@ -1547,7 +1381,7 @@ TEST_F(disk, write_same)
 	uint64_t lba = self->nblocks / 4 + 1000;
 	uint32_t n = 2 * self->page_blocks + 5, i;
 	uint8_t *blk, *b;
-	struct sgres r;
+	struct sgio_result r;
 	int nd;
 
 	REQUIRE_DISK();
@@ -1607,7 +1441,7 @@ TEST_F(disk, compare_and_write)
 {
 	uint64_t lba = self->nblocks / 3;
 	uint8_t cdb[16] = { 0x89 }, *b, *rd;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(4 * self->bs);
@@ -1647,7 +1481,7 @@ TEST_F(disk, verify)
 	uint64_t lba = self->nblocks / 3 + 64;
 	uint8_t cdb[16] = { 0x2f }, *b;
 	uint32_t n = 6;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc((size_t)n * self->bs);
@@ -1686,7 +1520,7 @@ TEST_F(disk, write_and_verify)
 {
 	uint64_t lba = self->nblocks / 3 + 128;
 	uint8_t cdb[16] = { 0x2e }, *b, *rd;
-	struct sgres r;
+	struct sgio_result r;
 
 	REQUIRE_DISK();
 	b = xmalloc(3 * self->bs);
@@ -1718,6 +1552,597 @@ TEST_F(disk, write_and_verify)
 	ASSERT_FIELD(r, 1, 1, 2);
 	free(b);
 	free(rd);
+}
+
+/* ------------------------------------------- issue 19: limits, boundaries */
+
+/* UNMAP of @nd descriptors of @n blocks each, @stride blocks apart */
+static void unmap_list(int fd, uint64_t lba, uint32_t n, uint64_t stride,
+		       unsigned int nd, struct sgio_result *r)
+{
+	uint32_t plen = 8 + 16 * nd;
+	uint8_t cdb[10] = { 0x42 }, *p;
+	unsigned int i;
+
+	p = xmalloc(plen);
+	memset(p, 0, plen);
+	put_be16(p, plen - 2);
+	put_be16(p + 2, 16 * nd);
+	for (i = 0; i < nd; i++) {
+		put_be64(p + 8 + 16 * i, lba + i * stride);
+		put_be32(p + 8 + 16 * i + 8, n);
+	}
+	put_be16(cdb + 7, plen);
+	sgio(fd, cdb, 10, SG_DXFER_TO_DEV, p, plen, r);
+	free(p);
+}
+
+/*
+ * Block Limits VPD: MAXIMUM UNMAP LBA COUNT is true for the LU (at most
+ * its capacity, at most 32 MiB of blocks) and MAXIMUM UNMAP BLOCK
+ * DESCRIPTOR COUNT is 256; UNMAP holds to both (SBC-4 5.30: a list over
+ * either limit is INVALID FIELD IN PARAMETER LIST).
+ */
+TEST_F(disk, block_limits_unmap)
+{
+	uint8_t b[512] ALIGNED;
+	uint64_t max_lbas;
+	struct sgio_result r;
+
+	REQUIRE_DISK();
+	max_lbas = (32ull << 20) / self->bs;
+	if (max_lbas > self->nblocks)
+		max_lbas = self->nblocks;
+	vpd(_metadata, self->fd, 0xb0, b);
+	ASSERT_EQ(max_lbas, get_be32(b + 20))
+		TH_LOG("MAXIMUM UNMAP LBA COUNT %u, capacity %llu blocks",
+		       get_be32(b + 20), (unsigned long long)self->nblocks);
+	ASSERT_EQ(256u, get_be32(b + 24));
+
+	/* 256 descriptors of one block each: GOOD; 257: refused */
+	unmap_list(self->fd, self->nblocks / 8, 1, 2, 256, &r);
+	ASSERT_GOOD(r);
+	unmap_list(self->fd, self->nblocks / 8, 1, 2, 257, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x26, 0);
+
+	/* one descriptor of the maximum: GOOD; one block more: refused */
+	unmap_list(self->fd, 0, max_lbas, 0, 1, &r);
+	ASSERT_GOOD(r);
+	if (max_lbas < self->nblocks) {
+		unmap_list(self->fd, 0, max_lbas + 1, 0, 1, &r);
+		ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x26, 0);
+	}
+}
+
+/*
+ * 0 blocks at LBA == capacity is a range that ends at the capacity: GOOD
+ * (SBC-4 4.5: only a range past the capacity is out of range); at
+ * capacity + 1, or one block past the end, LBA OUT OF RANGE.
+ */
+TEST_F(disk, zero_blocks_at_capacity)
+{
+	uint8_t cdb[16], b[4096 * 2] ALIGNED;
+	uint64_t cap = self->nblocks;
+	struct sgio_result r;
+	int i;
+
+	REQUIRE_DISK();
+	for (i = 0; i < 3; i++) {
+		/* READ(16), WRITE(16), VERIFY(16) */
+		cdb_rw(cdb, 16, i == 1, cap, 0);
+		if (i == 2)
+			cdb[0] = 0x8f;
+		sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+		if (r.status != SAM_GOOD)
+			TH_LOG("opcode %#x, 0 blocks at the capacity", cdb[0]);
+		ASSERT_GOOD(r);
+		put_be64(cdb + 2, cap + 1);
+		sgio(self->fd, cdb, 16, SG_DXFER_NONE, NULL, 0, &r);
+		ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+		put_be64(cdb + 2, cap - 1);
+		put_be32(cdb + 10, 2);
+		sgio(self->fd, cdb, 16, i == 0 ? SG_DXFER_FROM_DEV :
+		     i == 1 ? SG_DXFER_TO_DEV : SG_DXFER_NONE, b,
+		     i == 2 ? 0 : 2 * self->bs, &r);
+		ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+	}
+	/* an UNMAP descriptor */
+	unmap(self->fd, cap, 0, &r);
+	ASSERT_GOOD(r);
+	unmap(self->fd, cap + 1, 0, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+	unmap(self->fd, cap - 1, 2, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x21, 0);
+}
+
+/* GET LBA STATUS from @lba with REPORT TYPE @type into @b; descriptors */
+static int lba_status_type(int fd, uint64_t lba, uint8_t type, uint8_t *b,
+			   struct sgio_result *r)
+{
+	uint8_t cdb[16] = { 0x9e, 0x12 };
+
+	put_be64(cdb + 2, lba);
+	put_be32(cdb + 10, 8 + 16 * 8);
+	cdb[14] = type;
+	memset(b, CANARY, 8 + 16 * 8);
+	sgio(fd, cdb, 16, SG_DXFER_FROM_DEV, b, 8 + 16 * 8, r);
+	return r->status == SAM_GOOD ? (int)(get_be32(b) - 4) / 16 : -1;
+}
+
+/*
+ * GET LBA STATUS honours REPORT TYPE (SBC-4 5.8): 0 every extent, 1 and 3
+ * the deallocated ones (this LU anchors nothing), 2 the mapped ones, 4
+ * (anchored) none; 5..7 are reserved.
+ */
+TEST_F(disk, get_lba_status_report_type)
+{
+	uint32_t p = self->page_blocks;
+	uint64_t base = (self->nblocks / 2 / p) * p + 128 * p;
+	uint8_t b[8 + 16 * 8] ALIGNED, *w;
+	struct sgio_result r;
+	int nd, i, t;
+
+	REQUIRE_DISK();
+	w = xmalloc((size_t)p * self->bs);
+	unmap(self->fd, base, 8 * p, &r);
+	ASSERT_GOOD(r);
+	fill(w, base + p, p, self->bs, 9);
+	disk_rw(self->fd, 16, true, base + p, p, w, self->bs, &r);
+	ASSERT_GOOD(r);
+
+	/* 0: deallocated, mapped, deallocated */
+	nd = lba_status_type(self->fd, base, 0, b, &r);
+	ASSERT_GOOD(r);
+	ASSERT_GE(nd, 3);
+	ASSERT_EQ(1, b[8 + 12] & 0x0f);
+	ASSERT_EQ(0, b[24 + 12] & 0x0f);
+
+	/* 1 and 3: only deallocated extents, the first two of them */
+	for (t = 1; t <= 3; t += 2) {
+		nd = lba_status_type(self->fd, base, t, b, &r);
+		if (r.status != SAM_GOOD)
+			TH_LOG("REPORT TYPE %d", t);
+		ASSERT_GOOD(r);
+		ASSERT_GE(nd, 2);
+		ASSERT_EQ(base, get_be64(b + 8));
+		ASSERT_EQ(p, get_be32(b + 8 + 8));
+		ASSERT_EQ(base + 2 * p, get_be64(b + 24));
+		for (i = 0; i < nd; i++) {
+			ASSERT_EQ(1, b[8 + 16 * i + 12] & 0x0f)
+				TH_LOG("REPORT TYPE %d descriptor %d", t, i);
+		}
+	}
+
+	/* 2: only mapped extents, the first at base + p */
+	nd = lba_status_type(self->fd, base, 2, b, &r);
+	ASSERT_GOOD(r);
+	ASSERT_GE(nd, 1);
+	ASSERT_EQ(base + p, get_be64(b + 8));
+	ASSERT_EQ(p, get_be32(b + 8 + 8));
+	for (i = 0; i < nd; i++) {
+		ASSERT_EQ(0, b[8 + 16 * i + 12] & 0x0f) TH_LOG("descriptor %d", i);
+	}
+
+	/* 4: anchored, none; the header alone */
+	nd = lba_status_type(self->fd, base, 4, b, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0, nd);
+	ASSERT_EQ(4u, get_be32(b));
+	ASSERT_EQ(16 * 8, r.resid);
+	ASSERT_CANARY(r, b, 8, sizeof(b));
+
+	/* 5..7: reserved */
+	for (t = 5; t <= 7; t++) {
+		lba_status_type(self->fd, base, t, b, &r);
+		ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+		if (sgio_sense(&r).sks_valid) {
+			ASSERT_EQ(14, get_be16(sgio_sense(&r).sks + 1));
+		}
+	}
+	unmap(self->fd, base, 8 * p, &r);
+	ASSERT_GOOD(r);
+	free(w);
+}
+
+/*
+ * A data phase against the direction the submitter gave (a WRITE with a
+ * from-device buffer, a READ with a to-device one) is the target's
+ * CHECK CONDITION, INVALID FIELD IN CDB, not the host's DID_ERROR; nothing
+ * moves either way.
+ */
+TEST_F(disk, data_direction_mismatch)
+{
+	uint8_t cdb[16], *b, *rd;
+	uint64_t lba = self->nblocks / 5;
+	struct sgio_result r;
+
+	REQUIRE_DISK();
+	b = xmalloc(2 * self->bs);
+	rd = xmalloc(2 * self->bs);
+	fill(rd, lba, 2, self->bs, 0xd1);
+	disk_rw(self->fd, 10, true, lba, 2, rd, self->bs, &r);
+	ASSERT_GOOD(r);
+
+	/* WRITE(10) and WRITE(16) with SG_DXFER_FROM_DEV */
+	cdb_rw(cdb, 10, true, lba, 2);
+	memset(b, CANARY, 2 * self->bs);
+	sgio(self->fd, cdb, 10, SG_DXFER_FROM_DEV, b, 2 * self->bs, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+	ASSERT_CANARY(r, b, 0, 2 * self->bs);
+	cdb_rw(cdb, 16, true, lba, 2);
+	sgio(self->fd, cdb, 16, SG_DXFER_FROM_DEV, b, 2 * self->bs, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+	ASSERT_CANARY(r, b, 0, 2 * self->bs);
+
+	/* READ(10) with SG_DXFER_TO_DEV */
+	cdb_rw(cdb, 10, false, lba, 2);
+	sgio(self->fd, cdb, 10, SG_DXFER_TO_DEV, b, 2 * self->bs, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+
+	/* INQUIRY with SG_DXFER_TO_DEV */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x12;
+	put_be16(cdb + 3, 96);
+	sgio(self->fd, cdb, 6, SG_DXFER_TO_DEV, b, 96, &r);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+
+	/* the medium holds what it held */
+	disk_rw(self->fd, 10, false, lba, 2, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_EQ(0, memcmp(b, rd, 2 * self->bs));
+	free(b);
+	free(rd);
+}
+
+/*
+ * VERIFY(16) with BYTCHK=11b compares one block with every block of the
+ * range: up to 1 MiB of range it compares, over 1 MiB it is an invalid
+ * field (the limit bounds the work one command does in atomic context).
+ */
+TEST_F_TIMEOUT(disk, verify_bytchk3_limit, 120)
+{
+	uint32_t n = (1u << 20) / self->bs;
+	uint64_t lba = self->nblocks / 3 + 4096;
+	uint8_t cdb[16] = { 0x8f, 0x06 }, *blk;
+	struct sgio_result r;
+
+	REQUIRE_DISK();
+	blk = xmalloc(self->bs);
+	fill(blk, 0, 1, self->bs, 0xb3);
+	write_same(self->fd, true, 0, lba, n, blk, self->bs, &r);
+	ASSERT_GOOD(r);
+	write_same(self->fd, true, 0, lba + n, 1, blk, self->bs, &r);
+	ASSERT_GOOD(r);
+
+	put_be64(cdb + 2, lba);
+	put_be32(cdb + 10, n);
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, blk, self->bs, &r);
+	ASSERT_GOOD(r);
+	blk[self->bs - 1] ^= 0x10;
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, blk, self->bs, &r);
+	ASSERT_SENSE(r, KEY_MISCOMPARE, 0x1d, 0);
+	blk[self->bs - 1] ^= 0x10;
+
+	put_be32(cdb + 10, n + 1);
+	sgio(self->fd, cdb, 16, SG_DXFER_TO_DEV, blk, self->bs, &r);
+	if (r.status == SAM_GOOD)
+		TH_LOG("BYTCHK=11b over %u blocks of %u bytes accepted",
+		       n + 1, self->bs);
+	ASSERT_SENSE(r, KEY_ILLEGAL_REQUEST, 0x24, 0);
+	free(blk);
+}
+
+/* ------------------------------ COMPARE AND WRITE across hardware queues */
+
+/* A range of @n blocks all holding the 8-byte value @v, or not */
+static void fill_value(uint8_t *b, uint32_t n, uint32_t bs, uint64_t v)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)n * bs; i += 8)
+		put_be64(b + i, v);
+}
+
+/* The value a range holds everywhere, or false if it is torn */
+static bool range_value(const uint8_t *b, uint32_t n, uint32_t bs,
+			uint64_t *v)
+{
+	size_t i;
+
+	*v = get_be64(b);
+	for (i = 8; i < (size_t)n * bs; i += 8)
+		if (get_be64(b + i) != *v)
+			return false;
+	return true;
+}
+
+struct caw_thread {
+	const char *sg;
+	int cpu;
+	uint64_t lba;
+	uint32_t n, bs;
+	unsigned int iters;
+	uint64_t tag;		/* in the top bits of what it writes */
+	bool plain;		/* plain WRITEs, not COMPARE AND WRITE */
+	unsigned long good;	/* CAWs answered GOOD */
+	unsigned long miscompare;
+	unsigned long overlapped;	/* GOOD CAWs a later WRITE followed */
+	char err[256];		/* the first unexpected answer */
+};
+
+/* the plain writer's progress, for the CAW thread's checks */
+static unsigned long w_started, w_done;
+
+static void *caw_worker(void *arg)
+{
+	struct caw_thread *t = arg;
+	uint32_t half = t->n * t->bs;
+	unsigned long started, done, after, last_s = 0;
+	uint64_t v, last_a = 0;
+	uint8_t cdb[16], *b;
+	struct sgio_result r;
+	struct sgio_sense ss;
+	cpu_set_t set;
+	unsigned int i;
+	int fd;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		snprintf(t->err, sizeof(t->err), "sched_setaffinity(%d): %s",
+			 t->cpu, strerror(errno));
+		return NULL;
+	}
+	fd = sgio_open(t->sg);
+	if (fd < 0) {
+		snprintf(t->err, sizeof(t->err), "open %s: %s", t->sg,
+			 strerror(-fd));
+		return NULL;
+	}
+	b = xmalloc(2 * half);
+	for (i = 0; i < t->iters && !t->err[0]; i++) {
+		if (t->plain) {
+			__atomic_add_fetch(&w_started, 1, __ATOMIC_SEQ_CST);
+			fill_value(b, t->n, t->bs, t->tag | i);
+			cdb_rw(cdb, 16, true, t->lba, t->n);
+			sgio(fd, cdb, 16, SG_DXFER_TO_DEV, b, half, &r);
+			__atomic_add_fetch(&w_done, 1, __ATOMIC_SEQ_CST);
+			if (r.ret || r.host_status || r.status != SAM_GOOD)
+				snprintf(t->err, sizeof(t->err),
+					 "WRITE: ret %d host %#x status %#x",
+					 r.ret, r.host_status, r.status);
+			continue;
+		}
+		/* read what is there */
+		done = __atomic_load_n(&w_done, __ATOMIC_SEQ_CST);
+		started = __atomic_load_n(&w_started, __ATOMIC_SEQ_CST);
+		cdb_rw(cdb, 16, false, t->lba, t->n);
+		sgio(fd, cdb, 16, SG_DXFER_FROM_DEV, b, half, &r);
+		if (r.ret || r.host_status || r.status != SAM_GOOD) {
+			snprintf(t->err, sizeof(t->err),
+				 "READ: ret %d host %#x status %#x", r.ret,
+				 r.host_status, r.status);
+			break;
+		}
+		after = __atomic_load_n(&w_started, __ATOMIC_SEQ_CST);
+		if (!range_value(b, t->n, t->bs, &v)) {
+			/*
+			 * Torn while no plain WRITE was in flight (the other
+			 * CAW thread's writes may be: a READ need not be
+			 * atomic against them; the counter is checked at the
+			 * end)
+			 */
+			if (t->tag && done == started && after == started)
+				snprintf(t->err, sizeof(t->err),
+					 "the range is torn with no WRITE in flight (iteration %u)",
+					 i);
+			continue;
+		}
+		/*
+		 * Our last CAW answered GOOD: every WRITE that started after
+		 * the read before it and completed before this read comes
+		 * after the CAW (before it, the CAW would have miscompared),
+		 * so what we read now cannot be the CAW's data.
+		 */
+		if (last_a && v == last_a && done > last_s) {
+			t->overlapped++;
+			snprintf(t->err, sizeof(t->err),
+				 "a WRITE done during a GOOD COMPARE AND WRITE was lost under it (iteration %u)",
+				 i);
+		} else if (last_a && done > last_s) {
+			t->overlapped++;
+		}
+		last_a = 0;
+		/* verify half: what we read; write half: the next value */
+		fill_value(b + half, t->n, t->bs, t->tag ? t->tag | i : v + 1);
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = 0x89;
+		put_be64(cdb + 2, t->lba);
+		cdb[13] = t->n;
+		sgio(fd, cdb, 16, SG_DXFER_TO_DEV, b, 2 * half, &r);
+		if (!r.ret && !r.host_status && r.status == SAM_GOOD) {
+			t->good++;
+			if (t->tag)
+				last_a = t->tag | i;
+			last_s = after;
+			continue;
+		}
+		ss = sgio_sense(&r);
+		if (!r.ret && !r.host_status &&
+		    r.status == SAM_CHECK_CONDITION && ss.key == KEY_MISCOMPARE &&
+		    ss.asc == 0x1d) {
+			t->miscompare++;
+			continue;
+		}
+		snprintf(t->err, sizeof(t->err),
+			 "COMPARE AND WRITE: ret %d host %#x status %#x sense %x/%02x/%02x",
+			 r.ret, r.host_status, r.status, ss.key, ss.asc, ss.ascq);
+	}
+	free(b);
+	close(fd);
+	return NULL;
+}
+
+/* Two CPUs, and the disk has a hardware queue for each, or a reason */
+static const char *two_queues(const char *sg, int *cpu0, int *cpu1)
+{
+	char path[PATH_MAX], sd[NAME_MAX + 1] = "";
+	struct dirent *de;
+	cpu_set_t set;
+	int c, n = 0;
+	DIR *d;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return "sched_getaffinity failed";
+	*cpu0 = *cpu1 = -1;
+	for (c = 0; c < CPU_SETSIZE && n < 2; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (n++)
+			*cpu1 = c;
+		else
+			*cpu0 = c;
+	}
+	if (n < 2)
+		return "needs two CPUs";
+	/* blk-mq maps each CPU to a queue: the disk needs more than one */
+	snprintf(path, sizeof(path),
+		 "/sys/class/scsi_generic/%s/device/block", sg);
+	d = opendir(path);
+	while (d && (de = readdir(d)) && !sd[0])
+		if (de->d_name[0] != '.')
+			snprintf(sd, sizeof(sd), "%s", de->d_name);
+	if (d)
+		closedir(d);
+	if (!sd[0])
+		return "the disk has no block device to count its queues";
+	snprintf(path, sizeof(path), "/sys/block/%s/mq", sd);
+	d = opendir(path);
+	n = 0;
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	if (n < 2)
+		return "the disk has one hardware queue";
+	return NULL;
+}
+
+/*
+ * COMPARE AND WRITE is atomic (SBC-4 5.3) across hardware queues: two
+ * threads pinned to two CPUs (one queue each) increment a counter with
+ * read + COMPARE AND WRITE; the counter ends equal to the number of CAWs
+ * answered GOOD (none lost).
+ */
+TEST_F_TIMEOUT(disk, caw_atomic_counter, 300)
+{
+	uint64_t lba = self->nblocks / 3 + 8192, v;
+	struct caw_thread t[2] = {};
+	struct sgio_result r;
+	const char *why;
+	int cpu0, cpu1, i;
+	uint8_t *b;
+
+	REQUIRE_DISK();
+	why = two_queues(self->sg, &cpu0, &cpu1);
+	if (why)
+		SKIP(return, "%s", why);
+	b = xmalloc(self->bs);
+	fill_value(b, 1, self->bs, 0);
+	disk_rw(self->fd, 16, true, lba, 1, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	for (i = 0; i < 2; i++) {
+		t[i].sg = self->sg;
+		t[i].cpu = i ? cpu1 : cpu0;
+		t[i].lba = lba;
+		t[i].n = 1;
+		t[i].bs = self->bs;
+		t[i].iters = 2000;
+	}
+	{
+		pthread_t tid[2];
+
+		for (i = 0; i < 2; i++) {
+			ASSERT_EQ(0, pthread_create(&tid[i], NULL, caw_worker,
+						    &t[i]));
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(tid[i], NULL);
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, t[i].err[0]) TH_LOG("thread %d: %s", i, t[i].err);
+		TH_LOG("thread %d (CPU %d): %lu GOOD, %lu MISCOMPARE", i,
+		       t[i].cpu, t[i].good, t[i].miscompare);
+	}
+	disk_rw(self->fd, 16, false, lba, 1, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_TRUE(range_value(b, 1, self->bs, &v)) TH_LOG("counter torn");
+	ASSERT_EQ(t[0].good + t[1].good, v)
+		TH_LOG("counter %llu, GOOD CAWs %lu + %lu: updates lost",
+		       (unsigned long long)v, t[0].good, t[1].good);
+	ASSERT_GT(t[0].good, 0u);
+	ASSERT_GT(t[1].good, 0u);
+	free(b);
+}
+
+/*
+ * COMPARE AND WRITE against plain WRITEs of the same blocks from another
+ * CPU: a range is never left torn (part one command's, part the other's),
+ * and a WRITE that completes while a CAW runs is ordered after it, not
+ * lost under the CAW's data.
+ */
+TEST_F_TIMEOUT(disk, caw_vs_write, 300)
+{
+	uint64_t lba = self->nblocks / 3 + 8200, v;
+	struct caw_thread t[2] = {};
+	struct sgio_result r;
+	const char *why;
+	int cpu0, cpu1, i;
+	uint32_t n;
+	uint8_t *b;
+
+	REQUIRE_DISK();
+	why = two_queues(self->sg, &cpu0, &cpu1);
+	if (why)
+		SKIP(return, "%s", why);
+	n = 4;		/* within VPD B0's COMPARE AND WRITE length (16 KiB) */
+	if (n * self->bs > 16384)
+		n = 16384 / self->bs;
+	b = xmalloc((size_t)n * self->bs);
+	fill_value(b, n, self->bs, 1ull << 62);
+	disk_rw(self->fd, 16, true, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	w_started = w_done = 0;
+	for (i = 0; i < 2; i++) {
+		t[i].sg = self->sg;
+		t[i].cpu = i ? cpu1 : cpu0;
+		t[i].lba = lba;
+		t[i].n = n;
+		t[i].bs = self->bs;
+		t[i].iters = 2000;
+		t[i].tag = i ? 2ull << 60 : 1ull << 60;
+		t[i].plain = i;
+	}
+	{
+		pthread_t tid[2];
+
+		for (i = 0; i < 2; i++) {
+			ASSERT_EQ(0, pthread_create(&tid[i], NULL, caw_worker,
+						    &t[i]));
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(tid[i], NULL);
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, t[i].err[0]) TH_LOG("thread %d: %s", i, t[i].err);
+	}
+	TH_LOG("CAW: %lu GOOD (%lu checked against a WRITE after), %lu MISCOMPARE; %lu WRITEs",
+	       t[0].good, t[0].overlapped, t[0].miscompare, w_done);
+	disk_rw(self->fd, 16, false, lba, n, b, self->bs, &r);
+	ASSERT_GOOD(r);
+	ASSERT_TRUE(range_value(b, n, self->bs, &v)) TH_LOG("range torn");
+	ASSERT_GT(t[0].good, 0u);
+	free(b);
 }
 
 TEST_HARNESS_MAIN
