@@ -55,9 +55,11 @@
 #define DMAHBA_ASC_LBA_RANGE		0x21
 #define DMAHBA_ASC_INVALID_CDB		0x24
 #define DMAHBA_ASC_INVALID_PARAM	0x26
+#define DMAHBA_ASC_WRITE_PROTECT	0x27	/* ASCQ 07: space alloc. failed */
 #define DMAHBA_ASC_RESET		0x29
 #define DMAHBA_ASC_SAVING		0x39
 #define DMAHBA_ASC_DATA_PHASE		0x4b
+#define DMAHBA_ASC_RESOURCE		0x55	/* ASCQ 03: insufficient */
 
 #define DMAHBA_EMU_SERIAL_LEN		16
 

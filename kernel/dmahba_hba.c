@@ -12,6 +12,13 @@
  * miniport calls FlushDma and then maps the next window or completes the
  * request. The Iomega PC2x sample's DmaPending flag is kept: a DmaStarted
  * that arrives for a cancelled window does nothing.
+ *
+ * A data phase that writes the medium in more than one window gets all its
+ * pages before its first window moves (dmahba_store_alloc()), so a write
+ * refused for memory has changed nothing. Memory that cannot be had now
+ * sends the request back to the midlayer (SRB_STATUS_BUSY) at most
+ * DMAHBA_HBA_MAX_RETRIES times in a row; then, and at once when the
+ * store's budget is spent, the command fails (dmahba_scsi_no_memory()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,20 +31,28 @@
 #include "dmahba_scsi.h"
 #include "dmahba_store.h"
 
+/* times in a row a request goes back to the midlayer for memory */
+#define DMAHBA_HBA_MAX_RETRIES	3
+
 /**
  * struct dmahba_hba - the miniport's device extension of one DMA context
  * @host: the host it belongs to
  * @cur: the request it owns (StartIo to RequestComplete), or NULL
  * @dma_pending: a window is mapped and not flushed (PC2x's DmaPending)
  * @armed: DmaStarted armed the HBA for that window
+ * @nomem_retries: requests sent back to the midlayer for memory
+ * @nomem_failed: requests failed for memory (or the store's budget)
  *
- * Protected by the port's queue lock, under which every callback runs.
+ * Protected by the port's queue lock, under which every callback runs; the
+ * counters are read without it.
  */
 struct dmahba_hba {
 	struct dmahba_host *host;
 	struct dmahba_port_req *cur;
 	bool dma_pending;
 	bool armed;
+	u64 nomem_retries;
+	u64 nomem_failed;
 };
 
 /**
@@ -49,12 +64,16 @@ struct dmahba_hba {
  * @win_len: bytes in the last window mapped
  * @hba_dir: DMA direction of the HBA side of that window
  * @nsegs: HBA-side segments of that window still mapped
+ * @retries: times in a row the request went back to the midlayer for
+ *	     memory; kept across those returns (the per-command area is set
+ *	     up once, by init_cmd_priv), zero otherwise
  * @segs: those segments
  */
 struct dmahba_hba_req {
 	struct dmahba_scsi_cmd sc;
 	struct dmahba_store *store;
 	bool started;
+	u8 retries;
 	u32 phase_done;
 	u32 win_len;
 	enum dma_data_direction hba_dir;
@@ -89,6 +108,24 @@ void dmahba_hba_init(void *hw, struct dmahba_host *host)
 	hba->cur = NULL;
 	hba->dma_pending = false;
 	hba->armed = false;
+	hba->nomem_retries = 0;
+	hba->nomem_failed = 0;
+}
+
+/**
+ * dmahba_hba_get_stats() - a DMA context's memory shortage counters
+ * @hw: the device extension
+ * @retries: set to the requests sent back to the midlayer for memory
+ * @failed: set to the requests failed for memory or the store's budget
+ *
+ * Context: any; the values may be a moment old.
+ */
+void dmahba_hba_get_stats(void *hw, u64 *retries, u64 *failed)
+{
+	struct dmahba_hba *hba = hw;
+
+	*retries = READ_ONCE(hba->nomem_retries);
+	*failed = READ_ONCE(hba->nomem_failed);
 }
 
 /* Release the HBA side of the last window; the channel no longer uses it. */
@@ -121,6 +158,37 @@ static void dmahba_hba_fail(struct dmahba_hba *hba, struct dmahba_port_req *req)
 	dmahba_hba_complete(hba, req);
 }
 
+/*
+ * The request cannot go on for memory: -ENOSPC (the store's budget is
+ * spent), -ENOMEM (a page of the medium, or the emulation's buffer, cannot
+ * be had now), -EAGAIN (a DMA mapping cannot be had now). Unless the budget
+ * is spent, it goes back to the midlayer while @may_retry (the command may
+ * run again from its start: no byte of the medium has changed, or only
+ * what running it again writes the same) and it has not done so
+ * DMAHBA_HBA_MAX_RETRIES times in a row; else it fails.
+ */
+static void dmahba_hba_no_memory(struct dmahba_hba *hba,
+				 struct dmahba_port_req *req, int err,
+				 bool may_retry)
+{
+	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
+
+	if (err != -ENOSPC && may_retry && hr->retries < DMAHBA_HBA_MAX_RETRIES) {
+		hr->retries++;
+		WRITE_ONCE(hba->nomem_retries, hba->nomem_retries + 1);
+		/* SRB_STATUS_BUSY: the midlayer queues it again */
+		req->scmd->result = DID_REQUEUE << 16;
+	} else {
+		hr->retries = 0;
+		WRITE_ONCE(hba->nomem_failed, hba->nomem_failed + 1);
+		if (err == -EAGAIN)
+			dmahba_scsi_xfer_failed(&hr->sc);
+		else
+			dmahba_scsi_no_memory(&hr->sc);
+	}
+	dmahba_hba_complete(hba, req);
+}
+
 /* IoMapTransfer for the next window of the current data phase. */
 static int dmahba_hba_map_window(struct dmahba_hba *hba,
 				 struct dmahba_port_req *req)
@@ -141,6 +209,13 @@ static int dmahba_hba_map_window(struct dmahba_hba *hba,
 	hr->hba_dir = in ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
 	if (x->kind == DMAHBA_XFER_STORE_IN || x->kind == DMAHBA_XFER_STORE_OUT) {
 		hr->store = dmahba_scsi_lu_store(hr->sc.lu);
+		/* a write in several windows: every page before the first */
+		if (x->kind == DMAHBA_XFER_STORE_OUT && !hr->phase_done &&
+		    len < x->len) {
+			n = dmahba_store_alloc(hr->store, x->pos, x->len);
+			if (n)
+				return n;
+		}
 		n = dmahba_store_map(hr->store, x->pos + hr->phase_done, len,
 				     hr->hba_dir, hr->segs, hba->host->max_segs);
 		if (n < 0)
@@ -150,7 +225,7 @@ static int dmahba_hba_map_window(struct dmahba_hba *hba,
 		addr = dma_map_single(dev, x->buf + hr->phase_done, len,
 				      hr->hba_dir);
 		if (dma_mapping_error(dev, addr))
-			return -ENOMEM;
+			return -EAGAIN;
 		hr->segs[0] = (struct dmahba_seg) { .addr = addr, .len = len };
 		n = 1;
 	}
@@ -161,10 +236,11 @@ static int dmahba_hba_map_window(struct dmahba_hba *hba,
 	/*
 	 * On failure the HBA side stays mapped: the channel may have been
 	 * given part of the window, and ->release() unmaps it once the port
-	 * has synchronized the channel.
+	 * has synchronized the channel. The port's -ENOMEM is a DMA mapping.
 	 */
-	return dmahba_port_io_map_transfer(hba, req, x->buf_off + hr->phase_done,
-					   len, hr->segs, n);
+	n = dmahba_port_io_map_transfer(hba, req, x->buf_off + hr->phase_done,
+					len, hr->segs, n);
+	return n == -ENOMEM ? -EAGAIN : n;
 }
 
 /* Act on what the emulation answered. */
@@ -178,25 +254,26 @@ static void dmahba_hba_next(struct dmahba_hba *hba, struct dmahba_port_req *req,
 	case DMAHBA_SCSI_XFER:
 		hr->phase_done = 0;
 		err = dmahba_hba_map_window(hba, req);
-		if (err) {
-			hba->dma_pending = false;
-			if (err == -ENOMEM)
-				req->scmd->result = DID_REQUEUE << 16;
-			else
-				dmahba_scsi_xfer_failed(&hr->sc);
-			dmahba_hba_complete(hba, req);
+		if (!err)
+			break;
+		hba->dma_pending = false;
+		if (err == -ENOSPC || err == -ENOMEM || err == -EAGAIN) {
+			/* no byte of this phase has moved */
+			dmahba_hba_no_memory(hba, req, err, true);
+			return;
 		}
-		break;
-	case DMAHBA_SCSI_BUSY:
-		/* SRB_STATUS_BUSY: the midlayer queues it again */
-		req->scmd->result = DID_REQUEUE << 16;
+		dmahba_scsi_xfer_failed(&hr->sc);
 		dmahba_hba_complete(hba, req);
 		break;
+	case DMAHBA_SCSI_BUSY:
+		dmahba_hba_no_memory(hba, req, -ENOMEM, true);
+		return;
 	case DMAHBA_SCSI_DONE:
 	default:
 		dmahba_hba_complete(hba, req);
 		break;
 	}
+	hr->retries = 0;
 }
 
 /**
@@ -285,7 +362,11 @@ static bool dmahba_hba_interrupt(void *hw)
 		err = dmahba_hba_map_window(hba, req);
 		if (err) {
 			hba->dma_pending = false;
-			dmahba_hba_fail(hba, req);
+			/* part of the phase has moved: no going back */
+			if (err == -ENOSPC || err == -ENOMEM)
+				dmahba_hba_no_memory(hba, req, err, false);
+			else
+				dmahba_hba_fail(hba, req);
 		}
 		return true;
 	}

@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/platform_device.h>
@@ -26,6 +27,7 @@
 #define DMAHBA_NAME		"dmahba"
 #define DMAHBA_MAX_HOSTS	16
 #define DMAHBA_MAX_LUNS		256
+#define DMAHBA_MAX_WINDOW_KB	4096	/* a command's area stays under 64 KiB */
 
 static unsigned int dev_size_mb = 1024;
 module_param(dev_size_mb, uint, 0444);
@@ -60,7 +62,12 @@ MODULE_PARM_DESC(sg_tablesize, "Scatter-gather entries per command, 1 to 2048. D
 static unsigned int max_window_kb = 1024;
 module_param(max_window_kb, uint, 0444);
 MODULE_PARM_DESC(max_window_kb,
-		 "Largest IoMapTransfer window in KiB, 4 to 16384; larger data phases move in several windows. Default: 1024");
+		 "Largest IoMapTransfer window in KiB, 4 to 4096; larger data phases move in several windows. Default: 1024");
+
+static unsigned int store_budget_mb;
+module_param(store_budget_mb, uint, 0444);
+MODULE_PARM_DESC(store_budget_mb,
+		 "Memory all LUs' written blocks may take together, in MiB, 1 to the RAM size; a write beyond it fails with DATA PROTECT, SPACE ALLOCATION FAILED WRITE PROTECT. 0: the smaller of 1/4 of RAM and 1/2 of the memory available at load (reads back the value in effect). Default: 0");
 
 static unsigned int nr_channels;
 module_param(nr_channels, uint, 0444);
@@ -193,6 +200,29 @@ static struct scsi_host_template dmahba_template = {
 	.skip_settle_delay = 1,
 };
 
+/*
+ * The thin stores' budget (shared by every LU of every host) and its use,
+ * and how this host's requests fared when memory ran short.
+ */
+static void dmahba_stats_show_memory(struct seq_file *m, struct dmahba_host *h)
+{
+	struct dmahba_store_usage u;
+	u64 retries, failed, r, f;
+	unsigned int i;
+
+	dmahba_store_get_usage(&u);
+	seq_printf(m, "store used_pages %llu budget_pages %llu nospc %llu nomem %llu\n",
+		   u.used_pages, u.budget_pages, u.nospc, u.nomem);
+	retries = 0;
+	failed = 0;
+	for (i = 0; i < dmahba_port_nr_queues(h->port); i++) {
+		dmahba_hba_get_stats(dmahba_port_hw(h->port, i), &r, &f);
+		retries += r;
+		failed += f;
+	}
+	seq_printf(m, "nomem retries %llu failed %llu\n", retries, failed);
+}
+
 static int dmahba_stats_show(struct seq_file *m, void *v)
 {
 	struct dmahba_host *h = m->private;
@@ -202,6 +232,7 @@ static int dmahba_stats_show(struct seq_file *m, void *v)
 	for (i = 0; i < h->nr_luns; i++)
 		seq_printf(m, "lun%u store_pages %llu\n", i,
 			   dmahba_store_pages(dmahba_scsi_lu_store(h->lus[i])));
+	dmahba_stats_show_memory(m, h);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dmahba_stats);
@@ -326,6 +357,41 @@ static struct platform_driver dmahba_driver = {
 	.remove = dmahba_platform_remove,
 };
 
+/*
+ * What the parameters make the module take up front: the per-command areas
+ * of every hardware queue of every host must fit in 1/8 of RAM. The store
+ * budget: 1 MiB to the RAM size; 0 picks the smaller of 1/4 of RAM and 1/2
+ * of the memory available now, so that filling every LU can never take the
+ * machine down.
+ */
+static int __init dmahba_check_memory(void)
+{
+	u64 ram_mb = (u64)totalram_pages() >> (20 - PAGE_SHIFT);
+	unsigned int queues = nr_channels ? nr_channels :
+			      max(1U, num_online_cpus() / num_hosts);
+	u64 area_mb, avail_mb, cmd;
+
+	cmd = sizeof(struct scsi_cmnd) + sizeof(struct dmahba_port_req) +
+	      dmahba_hba_req_size(max_window_kb * 1024 / PAGE_SIZE + 1);
+	area_mb = ((u64)num_hosts * queues * can_queue * cmd) >> 20;
+	if (area_mb > ram_mb / 8) {
+		pr_err("can_queue=%u max_window_kb=%u nr_channels=%u num_hosts=%u: command areas would take %llu MiB, more than 1/8 of %llu MiB of RAM\n",
+		       can_queue, max_window_kb, nr_channels, num_hosts,
+		       area_mb, ram_mb);
+		return -EINVAL;
+	}
+	if (store_budget_mb > ram_mb) {
+		pr_err("store_budget_mb=%u: must be 0 (default) or 1 to %llu (the RAM size in MiB)\n",
+		       store_budget_mb, ram_mb);
+		return -EINVAL;
+	}
+	if (!store_budget_mb) {
+		avail_mb = (u64)si_mem_available() >> (20 - PAGE_SHIFT);
+		store_budget_mb = max(1ULL, min(ram_mb / 4, avail_mb / 2));
+	}
+	return 0;
+}
+
 static int __init dmahba_check_params(void)
 {
 	if (sector_size != 512 && sector_size != 4096) {
@@ -358,10 +424,10 @@ static int __init dmahba_check_params(void)
 		pr_err("sg_tablesize=%u: must be 1 to 2048\n", sg_tablesize);
 		return -EINVAL;
 	}
-	if (max_window_kb < 4 || max_window_kb > 16384 ||
+	if (max_window_kb < 4 || max_window_kb > DMAHBA_MAX_WINDOW_KB ||
 	    (max_window_kb * 1024) % sector_size) {
-		pr_err("max_window_kb=%u: must be 4 to 16384 and a whole number of %u-byte blocks\n",
-		       max_window_kb, sector_size);
+		pr_err("max_window_kb=%u: must be 4 to %u and a whole number of %u-byte blocks\n",
+		       max_window_kb, DMAHBA_MAX_WINDOW_KB, sector_size);
 		return -EINVAL;
 	}
 	if (nr_channels > 256) {
@@ -373,7 +439,7 @@ static int __init dmahba_check_params(void)
 		       poll_queues, nr_channels);
 		return -EINVAL;
 	}
-	return 0;
+	return dmahba_check_memory();
 }
 
 static void dmahba_unregister_hosts(void)
@@ -398,6 +464,9 @@ static int __init dmahba_init(void)
 	dmahba_mp = dmahba_hba_miniport;
 	dmahba_mp.req_size = dmahba_hba_req_size(max_window_kb * 1024 / PAGE_SIZE + 1);
 	dmahba_template.cmd_size = dmahba_port_cmd_size(&dmahba_mp);
+	dmahba_store_set_budget((u64)store_budget_mb << (20 - PAGE_SHIFT));
+	pr_info("thin stores: %u MiB of memory for written blocks at most (store_budget_mb)\n",
+		store_budget_mb);
 
 	dmahba_debugfs = debugfs_create_dir(DMAHBA_NAME, NULL);
 	err = platform_driver_register(&dmahba_driver);

@@ -399,8 +399,12 @@ enum dmahba_scsi_ret dmahba_sbc_write_same(struct dmahba_scsi_cmd *sc)
  * dmahba_sbc_write_same_done() - the block of a WRITE SAME arrived, or a copy was written
  * @sc: the command
  *
+ * The pages of the whole range are had before the first copy, so a WRITE
+ * SAME refused for memory has written nothing.
+ *
  * Context: atomic (under the HBA's queue lock); does not sleep.
- * Return: DMAHBA_SCSI_XFER with the next block, or DMAHBA_SCSI_DONE.
+ * Return: DMAHBA_SCSI_XFER with the next block, DMAHBA_SCSI_DONE, or
+ * DMAHBA_SCSI_BUSY (no page now: nothing written).
  */
 enum dmahba_scsi_ret dmahba_sbc_write_same_done(struct dmahba_scsi_cmd *sc)
 {
@@ -412,6 +416,16 @@ enum dmahba_scsi_ret dmahba_sbc_write_same_done(struct dmahba_scsi_cmd *sc)
 			dmahba_store_zero(lu->store, sc->priv.lba * bs,
 					  (u64)sc->priv.nblocks * bs);
 			return dmahba_emu_good(sc);
+		}
+		/* every page before the first block is written */
+		switch (dmahba_store_alloc(lu->store, sc->priv.lba * bs,
+					   (u64)sc->priv.nblocks * bs)) {
+		case 0:
+			break;
+		case -ENOMEM:
+			return DMAHBA_SCSI_BUSY;
+		default:
+			return dmahba_scsi_no_memory(sc);
 		}
 	} else {
 		sc->priv.lba++;

@@ -111,7 +111,8 @@ struct dmahba_scsi_cmd {
  * enum dmahba_scsi_ret - what the HBA does next with a command
  * @DMAHBA_SCSI_DONE: finished: status, sense and residue are set
  * @DMAHBA_SCSI_XFER: move @xfer, then call dmahba_scsi_xfer_done()
- * @DMAHBA_SCSI_BUSY: out of memory now; retry the command later
+ * @DMAHBA_SCSI_BUSY: out of memory now; retry the command later, a few
+ *	times, then finish it with dmahba_scsi_no_memory()
  */
 enum dmahba_scsi_ret {
 	DMAHBA_SCSI_DONE,
@@ -129,6 +130,7 @@ enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
 				       struct scsi_cmnd *scmd);
 enum dmahba_scsi_ret dmahba_scsi_xfer_done(struct dmahba_scsi_cmd *sc);
 void dmahba_scsi_xfer_failed(struct dmahba_scsi_cmd *sc);
+enum dmahba_scsi_ret dmahba_scsi_no_memory(struct dmahba_scsi_cmd *sc);
 void dmahba_scsi_end(struct dmahba_scsi_cmd *sc);
 
 #endif /* DMAHBA_SCSI_H */

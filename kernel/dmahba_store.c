@@ -16,6 +16,12 @@
  * second look, as the page cache does), so a page erased by UNMAP while a
  * transfer holds it stays alive until the transfer is unmapped.
  *
+ * Every page of every store is charged to one budget, set at load
+ * (dmahba_store_set_budget()): a write that would need a page beyond it is
+ * refused with -ENOSPC before it changes a byte, and the memory comes back
+ * when UNMAP frees pages. The charge is one atomic add per page allocated;
+ * writes over pages already there cost nothing.
+ *
  * A write covering a whole aligned 64 KiB run of holes gets the run as one
  * physically contiguous block, split into independent pages, and
  * dmahba_store_map() joins physically contiguous pages into one segment:
@@ -37,7 +43,14 @@
 #include "dmahba_port.h"
 #include "dmahba_store.h"
 
-#define DMAHBA_STORE_GFP	(GFP_ATOMIC | __GFP_NOWARN)
+/*
+ * Pages (and xarray nodes) are allocated under the port's queue lock with
+ * interrupts off: no sleeping, and no dipping into the emergency reserves
+ * either (no __GFP_HIGH, unlike GFP_ATOMIC): data pages must never starve
+ * the allocations that keep the system going. A failure is transient and
+ * answered -ENOMEM; the HBA retries the command a bounded number of times.
+ */
+#define DMAHBA_STORE_GFP	(GFP_NOWAIT | __GFP_NOWARN)
 
 /* pages a covering write allocates as one contiguous run (64 KiB) */
 #define DMAHBA_STORE_RUN_ORDER	4
@@ -45,6 +58,14 @@
 
 /* GET LBA STATUS granularity: look at no more pages than this per call */
 #define DMAHBA_STORE_RUN_SCAN	4096UL
+
+/* pages all stores may hold together (dmahba_store_set_budget()) */
+static u64 dmahba_store_budget;
+/* pages all stores hold, plus those being allocated */
+static atomic64_t dmahba_store_used = ATOMIC64_INIT(0);
+/* writes refused for the budget, page allocations that failed */
+static atomic64_t dmahba_store_nr_nospc = ATOMIC64_INIT(0);
+static atomic64_t dmahba_store_nr_nomem = ATOMIC64_INIT(0);
 
 /**
  * struct dmahba_store - one logical unit's medium
@@ -64,6 +85,50 @@ struct dmahba_store {
 	struct page *zero_page;
 	dma_addr_t zero_dma;
 };
+
+/**
+ * dmahba_store_set_budget() - set the pages all stores may hold together
+ * @pages: the budget, > 0
+ *
+ * Context: process context, at module load, before any store exists.
+ */
+void dmahba_store_set_budget(u64 pages)
+{
+	WRITE_ONCE(dmahba_store_budget, pages);
+}
+
+/**
+ * dmahba_store_get_usage() - the budget and its use
+ * @u: filled in with the counters of all stores
+ *
+ * Context: any context.
+ */
+void dmahba_store_get_usage(struct dmahba_store_usage *u)
+{
+	u->used_pages = atomic64_read(&dmahba_store_used);
+	u->budget_pages = READ_ONCE(dmahba_store_budget);
+	u->nospc = atomic64_read(&dmahba_store_nr_nospc);
+	u->nomem = atomic64_read(&dmahba_store_nr_nomem);
+}
+
+/*
+ * Charge @n pages to the budget, all or none: O(1), one atomic operation.
+ * Racing charges may see each other's pages for a moment and refuse near
+ * the limit; none can push the use past it.
+ */
+static bool dmahba_store_charge(unsigned int n)
+{
+	if (atomic64_add_return(n, &dmahba_store_used) <=
+	    READ_ONCE(dmahba_store_budget))
+		return true;
+	atomic64_sub(n, &dmahba_store_used);
+	return false;
+}
+
+static void dmahba_store_uncharge(u64 n)
+{
+	atomic64_sub(n, &dmahba_store_used);
+}
 
 /**
  * dmahba_store_create() - create an empty (all zeros) medium
@@ -123,6 +188,7 @@ void dmahba_store_destroy(struct dmahba_store *st)
 	xa_for_each(&st->pages, idx, page)
 		put_page(page);
 	xa_destroy(&st->pages);
+	dmahba_store_uncharge(atomic64_read(&st->nr_pages));
 	dma_unmap_page(st->dma_dev, st->zero_dma, PAGE_SIZE, DMA_TO_DEVICE);
 	__free_page(st->zero_page);
 	kfree(st);
@@ -130,8 +196,10 @@ void dmahba_store_destroy(struct dmahba_store *st)
 
 /*
  * Take a reference on the page at @idx. With @alloc, a hole gets a new
- * zeroed page (a racing allocation of the same index wins or loses through
- * the compare-exchange); without it, a hole returns NULL.
+ * zeroed page charged to the budget (a racing allocation of the same index
+ * wins or loses through the compare-exchange; the loser's charge is given
+ * back); without it, a hole returns NULL. Errors: -ENOSPC when the budget
+ * is spent, -ENOMEM when no page (or xarray node) can be had now.
  */
 static struct page *dmahba_store_get(struct dmahba_store *st,
 				     unsigned long idx, bool alloc)
@@ -163,19 +231,29 @@ static struct page *dmahba_store_get(struct dmahba_store *st,
 	if (page || !alloc)
 		return page;
 
+	if (!dmahba_store_charge(1)) {
+		atomic64_inc(&dmahba_store_nr_nospc);
+		return ERR_PTR(-ENOSPC);
+	}
 	new = alloc_page(DMAHBA_STORE_GFP | __GFP_ZERO);
-	if (!new)
+	if (!new) {
+		dmahba_store_uncharge(1);
+		atomic64_inc(&dmahba_store_nr_nomem);
 		return ERR_PTR(-ENOMEM);
+	}
 
 	xa_lock_irqsave(&st->pages, flags);
 	old = __xa_cmpxchg(&st->pages, idx, NULL, new, DMAHBA_STORE_GFP);
 	if (xa_is_err(old)) {
 		xa_unlock_irqrestore(&st->pages, flags);
 		__free_page(new);
-		return ERR_PTR(xa_err(old));
+		dmahba_store_uncharge(1);
+		atomic64_inc(&dmahba_store_nr_nomem);
+		return ERR_PTR(-ENOMEM);
 	}
 	if (old) {
 		page = old;
+		dmahba_store_uncharge(1);
 	} else {
 		page = new;
 		new = NULL;
@@ -195,32 +273,112 @@ static struct page *dmahba_store_get(struct dmahba_store *st,
  * one physically contiguous block, split into pages that live and die on
  * their own (UNMAP frees them one by one), so that the transfer maps the
  * run as one segment and moves it with one descriptor. Best effort: without
- * a free block the pages come one at a time, as for any other write.
+ * a free block, or with less than a run left in the budget, the pages come
+ * one at a time, as for any other write.
  */
 static void dmahba_store_get_run(struct dmahba_store *st, unsigned long idx)
 {
+	unsigned int i, unused = 0;
 	unsigned long flags;
 	struct page *block;
-	unsigned int i;
 	void *old;
 
 	if (xa_load(&st->pages, idx))
 		return;
+	if (!dmahba_store_charge(DMAHBA_STORE_RUN))
+		return;
 	block = alloc_pages(GFP_NOWAIT | __GFP_NOWARN | __GFP_NORETRY |
 			    __GFP_ZERO, DMAHBA_STORE_RUN_ORDER);
-	if (!block)
+	if (!block) {
+		dmahba_store_uncharge(DMAHBA_STORE_RUN);
 		return;
+	}
 	split_page(block, DMAHBA_STORE_RUN_ORDER);
 	xa_lock_irqsave(&st->pages, flags);
 	for (i = 0; i < DMAHBA_STORE_RUN; i++) {
 		old = __xa_cmpxchg(&st->pages, idx + i, NULL, block + i,
 				   DMAHBA_STORE_GFP);
-		if (old)	/* there already (or no memory): not needed */
+		if (old) {	/* there already (or no memory): not needed */
 			__free_page(block + i);
-		else
+			unused++;
+		} else {
 			atomic64_inc(&st->nr_pages);
+		}
 	}
 	xa_unlock_irqrestore(&st->pages, flags);
+	if (unused)
+		dmahba_store_uncharge(unused);
+}
+
+/*
+ * Would the holes among pages [@first, @last] fit in what is left of the
+ * budget? O(1) while the budget is far from spent; near it, the pages there
+ * are counted (a walk of the present pages of the range only), so that a
+ * write that cannot fit is refused before it allocates anything.
+ */
+static bool dmahba_store_fits(struct dmahba_store *st, unsigned long first,
+			      unsigned long last)
+{
+	u64 budget = READ_ONCE(dmahba_store_budget);
+	u64 used = atomic64_read(&dmahba_store_used);
+	u64 need = last - first + 1;
+	XA_STATE(xas, &st->pages, first);
+	struct page *page;
+
+	if (used + need <= budget)
+		return true;
+	rcu_read_lock();
+	xas_for_each(&xas, page, last) {
+		if (xas_retry(&xas, page))
+			continue;
+		need--;
+	}
+	rcu_read_unlock();
+	return used + need <= budget;
+}
+
+/**
+ * dmahba_store_alloc() - give every page of a range memory before a write
+ * @st: the store
+ * @pos: byte position on the medium
+ * @len: bytes, > 0; @pos + @len must not pass the end of the medium
+ *
+ * For a command that writes the range in several transfers (several
+ * windows, or WRITE SAME block by block): once this has succeeded, the
+ * range can be written without another page (unless UNMAP frees some of
+ * it meanwhile, which leaves the order of the two undefined anyway). On
+ * failure no byte of the medium has changed: pages it allocated before
+ * failing stay, zeroed, and read as the holes they replaced.
+ *
+ * Context: any context; does not sleep. Allocates up to @len / PAGE_SIZE
+ * pages: the caller bounds @len.
+ * Return: 0; -EINVAL for a range outside the medium; -ENOSPC when the
+ * budget cannot hold the range's holes; -ENOMEM when a page cannot be had
+ * now.
+ */
+int dmahba_store_alloc(struct dmahba_store *st, u64 pos, u64 len)
+{
+	unsigned long idx, first, last;
+	struct page *page;
+
+	if (!len || pos > st->size || len > st->size - pos)
+		return -EINVAL;
+	first = pos >> PAGE_SHIFT;
+	last = (pos + len - 1) >> PAGE_SHIFT;
+	if (!dmahba_store_fits(st, first, last)) {
+		atomic64_inc(&dmahba_store_nr_nospc);
+		return -ENOSPC;
+	}
+	for (idx = first; idx <= last; idx++) {
+		if (!(idx & (DMAHBA_STORE_RUN - 1)) &&
+		    last - idx + 1 >= DMAHBA_STORE_RUN)
+			dmahba_store_get_run(st, idx);
+		page = dmahba_store_get(st, idx, true);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		put_page(page);
+	}
+	return 0;
 }
 
 /* Drop the page references of @nsegs segments. */
@@ -250,10 +408,15 @@ static void dmahba_store_put(struct dmahba_seg *seg, unsigned int nsegs)
  *
  * Every page in a segment is pinned until dmahba_store_unmap().
  *
+ * A write gets every page it needs before this returns, so a failure
+ * leaves no byte of the medium changed.
+ *
  * Context: any context; does not sleep.
  * Return: the number of segments, -EINVAL for a range outside the medium,
- * -E2BIG if more than @max_segs segments are needed, -ENOMEM when a page or
- * a mapping cannot be had now (nothing is left mapped).
+ * -E2BIG if more than @max_segs segments are needed; for a write, -ENOSPC
+ * when the budget cannot hold its pages, -ENOMEM when a page cannot be had
+ * now; -EAGAIN when a DMA mapping cannot be had now (in every case nothing
+ * is left mapped).
  */
 int dmahba_store_map(struct dmahba_store *st, u64 pos, u32 len,
 		     enum dma_data_direction dir, struct dmahba_seg *seg,
@@ -271,6 +434,11 @@ int dmahba_store_map(struct dmahba_store *st, u64 pos, u32 len,
 	npages = DIV_ROUND_UP(first_off + (u64)len, PAGE_SIZE);
 	if (npages > max_segs)
 		return -E2BIG;
+	if (write && !dmahba_store_fits(st, pos >> PAGE_SHIFT,
+					(pos >> PAGE_SHIFT) + npages - 1)) {
+		atomic64_inc(&dmahba_store_nr_nospc);
+		return -ENOSPC;
+	}
 
 	/* the pages, one reference each; a page right after the last one joins its segment */
 	for (i = 0; i < npages; i++) {
@@ -316,7 +484,7 @@ int dmahba_store_map(struct dmahba_store *st, u64 pos, u32 len,
 		if (dma_mapping_error(st->dma_dev, seg[i].addr)) {
 			dmahba_store_unmap(st, seg, i, dir);
 			dmahba_store_put(seg + i, n - i);
-			return -ENOMEM;
+			return -EAGAIN;
 		}
 		dma_sync_single_for_device(st->dma_dev, seg[i].addr,
 					   seg[i].len, dir);
@@ -364,6 +532,7 @@ static void dmahba_store_drop(struct dmahba_store *st, unsigned long idx)
 	xa_unlock_irqrestore(&st->pages, flags);
 	if (page) {
 		atomic64_dec(&st->nr_pages);
+		dmahba_store_uncharge(1);
 		put_page(page);
 	}
 }

@@ -30,6 +30,23 @@ struct dmahba_store;
  */
 #define DMAHBA_STORE_COMPARE_MAX	SZ_16K
 
+/**
+ * struct dmahba_store_usage - the memory budget of all stores, and its use
+ * @used_pages: pages the stores hold (and are allocating)
+ * @budget_pages: pages they may hold together
+ * @nospc: writes refused because the budget could not hold their pages
+ * @nomem: page allocations that failed with memory left in the budget
+ */
+struct dmahba_store_usage {
+	u64 used_pages;
+	u64 budget_pages;
+	u64 nospc;
+	u64 nomem;
+};
+
+void dmahba_store_set_budget(u64 pages);
+void dmahba_store_get_usage(struct dmahba_store_usage *u);
+
 struct dmahba_store *dmahba_store_create(struct device *dma_dev, u64 size);
 void dmahba_store_destroy(struct dmahba_store *st);
 
@@ -39,6 +56,7 @@ int dmahba_store_map(struct dmahba_store *st, u64 pos, u32 len,
 void dmahba_store_unmap(struct dmahba_store *st, struct dmahba_seg *seg,
 			unsigned int nsegs, enum dma_data_direction dir);
 
+int dmahba_store_alloc(struct dmahba_store *st, u64 pos, u64 len);
 int dmahba_store_zero(struct dmahba_store *st, u64 pos, u64 len);
 s64 dmahba_store_compare(struct dmahba_store *st, u64 pos, const void *buf,
 			 u32 len);

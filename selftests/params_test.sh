@@ -119,6 +119,31 @@ bad_load dmahba "abc dev_size_mb" dev_size_mb=abc
 bad_load dmahba "-5 num_luns" num_luns=-5
 bad_load dmahba "99999999999 can_queue" can_queue=99999999999
 
+# ---- parameters that size memory (issue 19): the store budget, the
+# per-command areas
+ram_mb=$(awk '$1 == "MemTotal:" { print int($2 / 1024) }' /proc/meminfo)
+bad_load dmahba "max_window_kb=8192 4096" max_window_kb=8192
+bad_load dmahba "store_budget_mb=$((ram_mb + 1)) $ram_mb" store_budget_mb=$((ram_mb + 1))
+bad_load dmahba "store_budget_mb=4294967295" store_budget_mb=4294967295
+bad_load dmahba "-1 store_budget_mb" store_budget_mb=-1
+bad_load dmahba "can_queue=4096 command areas RAM" can_queue=4096 max_window_kb=4096 nr_channels=256
+if load_mod dmahba store_budget_mb=16 && wait_for dmahba_sd; then
+	b=$(awk '$1 == "store" { print $5 }' /sys/kernel/debug/dmahba/host*/stats)
+	ksft_check "store_budget_mb=16 loads, reads back 16, debugfs budget_pages 4096 ($b)" \
+		test "$(cat /sys/module/dmahba/parameters/store_budget_mb)" = 16 -a "$b" = 4096
+	rmmod_idle dmahba
+else
+	ksft_fail "store_budget_mb=16 loads"
+fi
+if load_mod dmahba && wait_for dmahba_sd; then
+	b=$(cat /sys/module/dmahba/parameters/store_budget_mb)
+	ksft_check "store_budget_mb=0 reads back the default, 1 to 1/4 of RAM ($b of $ram_mb MiB)" \
+		test "$b" -ge 1 -a "$b" -le $((ram_mb / 4))
+	rmmod_idle dmahba
+else
+	ksft_fail "dmahba loads with the default budget"
+fi
+
 # a host whose channels are all taken already: the second load of a
 # one-channel host on the same channel cannot happen (one module), so ask
 # for more channels than softdma has
