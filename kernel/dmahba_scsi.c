@@ -286,10 +286,10 @@ enum dmahba_scsi_ret dmahba_scsi_no_memory(struct dmahba_scsi_cmd *sc)
 	case WRITE_SAME:
 	case WRITE_SAME_16:
 	case COMPARE_AND_WRITE:
-		return dmahba_scsi_sense(sc, DATA_PROTECT,
+		return dmahba_emu_sense(sc, DATA_PROTECT,
 					 DMAHBA_ASC_WRITE_PROTECT, 0x07);
 	default:
-		return dmahba_scsi_sense(sc, ABORTED_COMMAND,
+		return dmahba_emu_sense(sc, ABORTED_COMMAND,
 					 DMAHBA_ASC_RESOURCE, 0x03);
 	}
 }

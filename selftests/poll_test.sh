@@ -33,23 +33,24 @@ tr_dir=/sys/kernel/tracing
 [ -d $tr_dir/events ] || tr_dir=/sys/kernel/debug/tracing
 
 tmp=/tmp/poll_test.$$
-mkdir -p $tmp
+mkdir -p "$tmp"
 fio_pid=""
 old_tmo=""
 cleanup() {
 	[ -n "$fio_pid" ] && kill "$fio_pid" 2>/dev/null && wait "$fio_pid"
-	[ -e $tr_dir/events/dmahba/enable ] && echo 0 > $tr_dir/events/dmahba/enable
+	[ -e "$tr_dir/events/dmahba/enable" ] && echo 0 > "$tr_dir/events/dmahba/enable"
 	[ -n "$old_tmo" ] && [ -n "${sd:-}" ] && echo "$old_tmo" > /sys/block/"$sd"/device/timeout 2>/dev/null
 	unload_mods
-	rm -rf $tmp
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 # io_uring usable (the kernel may have it disabled)?
-fio --enghelp 2>/dev/null | grep -qw io_uring &&
-	fio --name=probe --ioengine=io_uring --filename=$tmp/probe --size=64k \
-		--rw=write --bs=4k >/dev/null 2>&1 ||
+if ! fio --enghelp 2>/dev/null | grep -qw io_uring ||
+	! fio --name=probe --ioengine=io_uring --filename="$tmp"/probe --size=64k \
+		--rw=write --bs=4k >/dev/null 2>&1; then
 	ksft_skip_all "io_uring not usable (fio or kernel)"
-rm -f $tmp/probe
+fi
+rm -f "$tmp"/probe
 ksft_init
 
 # poll_queues must leave a default queue
@@ -87,13 +88,13 @@ run_fio() {
 	_n=$1
 	shift
 	timeout "$FIO_TIMEOUT" fio --minimal --name="$_n" --filename="$dev" \
-		--direct=1 "$@" > $tmp/$_n.out 2> $tmp/$_n.err
+		--direct=1 "$@" > "$tmp/$_n.out" 2> "$tmp/$_n.err"
 	_rc=$?
-	_errs=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/$_n.out)
-	_rd=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/$_n.out)
+	_errs=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' "$tmp/$_n.out")
+	_rd=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' "$tmp/$_n.out")
 	diag "fio $_n: exit $_rc, $_errs job(s) with an error, read $((_rd / 1024)) MiB"
-	if [ "$_rc" != 0 ] || [ "$_errs" != 0 ] || ! grep -q '^3;' $tmp/$_n.out; then
-		head -10 $tmp/$_n.err | sed 's/^/# /'
+	if [ "$_rc" != 0 ] || [ "$_errs" != 0 ] || ! grep -q '^3;' "$tmp/$_n.out"; then
+		head -10 "$tmp/$_n.err" | sed 's/^/# /'
 		return 1
 	fi
 	return 0
@@ -123,12 +124,12 @@ p1=$(qstat 1 polled)
 diag "pvsync2: windows found ended by polling: $((p1 - p0))"
 
 # --- the four stages of the polled requests, in order
-if [ -e $tr_dir/events/dmahba/enable ]; then
+if [ -e "$tr_dir/events/dmahba/enable" ]; then
 	echo > $tr_dir/trace
-	echo 1 > $tr_dir/events/dmahba/enable
+	echo 1 > "$tr_dir/events/dmahba/enable"
 	run_fio trace --ioengine=io_uring --hipri=1 --iodepth=4 --rw=read \
 		--bs=256k --offset=64m --size=4m >/dev/null
-	echo 0 > $tr_dir/events/dmahba/enable
+	echo 0 > "$tr_dir/events/dmahba/enable"
 	# tags of hardware queue 1 (the poll queue) are 65536 to 131071
 	# shellcheck disable=SC2046 # five numbers
 	set -- $(awk '
@@ -189,7 +190,7 @@ done
 timeout "$FIO_TIMEOUT" fio --minimal --name=reset --filename="$dev" --direct=1 \
 	--ioengine=io_uring --hipri=1 --iodepth=8 --rw=randwrite --bsrange=4k-64k \
 	--offset=96m --size=32m --verify=crc32c --do_verify=1 --verify_fatal=1 \
-	> $tmp/reset.out 2> $tmp/reset.err &
+	> "$tmp"/reset.out 2> "$tmp"/reset.err &
 fio_pid=$!
 r0=$(stat_sum resets)
 sleep 2
@@ -204,7 +205,7 @@ wait $fio_pid
 frc=$?
 fio_pid=""
 r1=$(stat_sum resets)
-errs=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/reset.out)
+errs=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' "$tmp"/reset.out)
 diag "resets during polled I/O: fio running at the reset $running, sg_reset -d exit $rd, -b exit $rb, fio exit $frc, $errs error(s), ResetDetected $((r1 - r0))"
 ksft_check "sg_reset -d and -b succeed while polled I/O runs" [ "$rd" = 0 -a "$rb" = 0 -a $((r1 - r0)) -ge 1 ]
 ksft_check "the polled I/O around the resets verifies with no error" \
