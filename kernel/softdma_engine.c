@@ -630,6 +630,8 @@ void softdma_engine_poll(struct softdma_chan *sc)
 	bool kick = false;
 	u32 n;
 
+	/* not preempted while holding the cursor: the engine waits for it */
+	preempt_disable();
 	spin_lock_irqsave(&sc->lock, flags);
 	if (softdma_timed(sc, NULL))
 		goto out;
@@ -655,6 +657,7 @@ out:
 	if (kick)
 		tasklet_schedule(&sc->tasklet);
 	spin_unlock_irqrestore(&sc->lock, flags);
+	preempt_enable();
 }
 
 /**
