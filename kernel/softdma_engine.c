@@ -235,17 +235,33 @@ void softdma_kick_engine(struct softdma_chan *sc)
 	}
 }
 
+/**
+ * softdma_sync_wake() - tell softdma_synchronize() that a callback ended or
+ * the engine let go of a dropped descriptor
+ * @sc: the channel
+ *
+ * Context: channel lock held, after changing @cb_seq or @zombie_seq.
+ */
+void softdma_sync_wake(struct softdma_chan *sc)
+{
+	lockdep_assert_held(&sc->lock);
+	if (sc->sync_waiters)
+		wake_up(&sc->sync_wq);
+}
+
 /*
  * The engine's next descriptor: the active one, or the next issued one,
- * which it starts (fault decisions, latency). NULL if it must stop.
- * Sets *@kick when it completed descriptors (a halt).
+ * which it starts (fault decisions, latency). NULL if it must stop, or if
+ * another context holds the cursor (@copying: a polling tx_status, which
+ * kicks the engine again when it lets go). Sets *@kick when it completed
+ * descriptors (a halt).
  */
 static struct softdma_desc *softdma_next(struct softdma_chan *sc, bool *kick)
 {
 	struct softdma_desc *desc;
 
 	lockdep_assert_held(&sc->lock);
-	if (!softdma_can_run(sc))
+	if (sc->copying || !softdma_can_run(sc))
 		return NULL;
 	if (sc->active)
 		return sc->active;
@@ -280,15 +296,22 @@ static void softdma_desc_done(struct softdma_chan *sc, struct softdma_desc *desc
 	this_cpu_inc(sc->chan.local->memcpy_count);
 }
 
-/* Back under the lock after copying @n bytes of @desc; a terminate meanwhile drops it. */
-static void softdma_copy_end(struct softdma_chan *sc, struct softdma_desc *desc,
+/*
+ * Back under the lock after copying @n bytes of @desc; a terminate meanwhile
+ * dropped it, and it is let go of here. Return: @desc is still active.
+ */
+static bool softdma_copy_end(struct softdma_chan *sc, struct softdma_desc *desc,
 			     u32 n)
 {
 	lockdep_assert_held(&sc->lock);
 	sc->copying = false;
 	desc->done += n;
-	if (desc->state == SOFTDMA_DESC_TERMINATED)
-		softdma_desc_drop(sc, desc);
+	if (desc->state != SOFTDMA_DESC_TERMINATED)
+		return true;
+	softdma_desc_drop(sc, desc);
+	sc->zombie_seq++;
+	softdma_sync_wake(sc);
+	return false;
 }
 
 /*
@@ -417,6 +440,8 @@ static void softdma_run_callbacks_locked(struct softdma_chan *sc,
 		res.result = desc->result;
 		res.residue = desc->residue;
 		softdma_retire(sc, desc);
+		sc->cb_seq++;	/* odd: a callback runs (softdma_synchronize()) */
+		sc->cb_task = current;
 		spin_unlock_irq(&sc->lock);
 
 		if (cb_result)
@@ -424,6 +449,9 @@ static void softdma_run_callbacks_locked(struct softdma_chan *sc,
 		else
 			cb(param);
 		spin_lock_irq(&sc->lock);
+		sc->cb_task = NULL;
+		sc->cb_seq++;
+		softdma_sync_wake(sc);
 	}
 	sc->cb_busy = false;
 }
@@ -572,6 +600,64 @@ out:
 	if (kick)
 		softdma_run_callbacks_locked(sc, SOFTDMA_TASKLET_BUDGET);
 	spin_unlock_irq(&sc->lock);
+}
+
+/**
+ * softdma_engine_poll() - advance the engine from a client that polls
+ * @sc: the channel
+ *
+ * A hardware engine moves data whether or not its client reads the status;
+ * a software engine moves only when some CPU runs it. A client that polls
+ * tx_status in a loop (dma_sync_wait(), dmatest's polled mode) on the CPU
+ * where the engine tasklet is pending would starve it until that CPU takes
+ * an interrupt. So the caller lends its CPU: at most one chunk
+ * (SOFTDMA_CHUNK bytes) of the channel's head descriptor, with the same
+ * order, fault decisions and completion as the engine. Callbacks of what it
+ * completes still run in the completion tasklet (softirq), never here. It
+ * does nothing when another context holds the cursor, when the channel is
+ * idle, paused, halted or stalled, or when a timing model is set (time,
+ * not a CPU, limits a timed engine: the work item paces it). If work is left
+ * and the engine is not scheduled, it kicks the engine, so the queue never
+ * depends on the poller calling again.
+ *
+ * Context: any context but hardirq and NMI (tx_status does not call it
+ * there); takes the channel lock; does not sleep.
+ */
+void softdma_engine_poll(struct softdma_chan *sc)
+{
+	struct softdma_desc *desc;
+	unsigned long flags;
+	bool kick = false;
+	u32 n;
+
+	/* not preempted while holding the cursor: the engine waits for it */
+	preempt_disable();
+	spin_lock_irqsave(&sc->lock, flags);
+	if (softdma_timed(sc, NULL))
+		goto out;
+	desc = softdma_next(sc, &kick);
+	if (!desc || softdma_timed(sc, desc))
+		goto out;
+	if (desc->done < desc->len) {
+		n = min_t(u32, desc->len - desc->done, SOFTDMA_CHUNK);
+		sc->copying = true;
+		spin_unlock_irqrestore(&sc->lock, flags);
+		softdma_copy(desc, n);
+		this_cpu_add(sc->chan.local->bytes_transferred, n);
+		spin_lock_irqsave(&sc->lock, flags);
+		if (!softdma_copy_end(sc, desc, n))
+			goto out;
+	}
+	if (desc->done == desc->len) {
+		softdma_desc_done(sc, desc);
+		kick = true;
+	}
+out:
+	softdma_kick_engine(sc);
+	if (kick)
+		tasklet_schedule(&sc->tasklet);
+	spin_unlock_irqrestore(&sc->lock, flags);
+	preempt_enable();
 }
 
 /**

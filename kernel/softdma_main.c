@@ -22,12 +22,14 @@
  * thread, as a DMA controller's interrupt is steered to the CPU using it.
  * With a model it is one work item per channel on a per-CPU, high priority,
  * WQ_MEM_RECLAIM workqueue, which can sleep; a work item rather than a
- * kthread per channel because idle channels then cost no thread,
- * flush_work() is exactly the "wait until the engine has let go of every
- * descriptor" that synchronize needs, and WQ_MEM_RECLAIM gives a rescuer so
- * a storage client keeps making progress under memory pressure. One run of
+ * kthread per channel because idle channels then cost no thread, and
+ * WQ_MEM_RECLAIM gives a rescuer so a storage client keeps making progress
+ * under memory pressure. One run of
  * either drains the queue: descriptors issued while it runs are appended to
  * the running chain (NetDMA's Append) and picked up without re-queueing.
+ * A client polling tx_status lends its CPU to the engine, one chunk per call
+ * (softdma_engine_poll()). synchronize never kills or flushes the engine: it
+ * waits for the dropped chunk and the running callback by sequence counts.
  *
  * Completion: the engine moves finished descriptors to the channel's
  * completed list. The engine tasklet then runs their callbacks itself, after
@@ -70,6 +72,7 @@
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -340,6 +343,13 @@ static u32 softdma_residue(struct softdma_chan *sc, dma_cookie_t cookie)
 	return 0;
 }
 
+/* Is @cookie complete? Without the lock: a hint, as for any provider. */
+static bool softdma_cookie_done(struct dma_chan *chan, dma_cookie_t cookie)
+{
+	return dma_async_is_complete(cookie, READ_ONCE(chan->completed_cookie),
+				     READ_ONCE(chan->cookie)) == DMA_COMPLETE;
+}
+
 /**
  * softdma_tx_status() - state of a transfer
  * @chan: the channel
@@ -349,6 +359,13 @@ static u32 softdma_residue(struct softdma_chan *sc, dma_cookie_t cookie)
  * The residue is exact to a chunk (BURST granularity) for an in-progress or
  * paused transfer, and 0 for a completed or failed one (the callback's
  * dmaengine_result carries a failed transfer's residue).
+ *
+ * A caller that finds its transfer not complete first advances the engine
+ * by at most one chunk itself (softdma_engine_poll()), so that a client
+ * polling on the CPU where the engine is scheduled makes progress: a status
+ * read of a software engine is where the engine gets CPU time, as a hardware
+ * engine would have had it meanwhile. Not in hardirq or NMI context, where
+ * only the state is read.
  *
  * Context: any context, including hardirq.
  * Return: DMA_COMPLETE, DMA_IN_PROGRESS, DMA_PAUSED (channel paused, transfer
@@ -364,6 +381,9 @@ static enum dma_status softdma_tx_status(struct dma_chan *chan,
 	enum dma_status status;
 	unsigned long flags;
 	u32 residue = 0;
+
+	if (!in_hardirq() && !in_nmi() && !softdma_cookie_done(chan, cookie))
+		softdma_engine_poll(sc);
 
 	spin_lock_irqsave(&sc->lock, flags);
 	last = chan->completed_cookie;
@@ -432,8 +452,10 @@ static int softdma_resume(struct dma_chan *chan)
  * Drops submitted, issued, active and completed-but-not-yet-called-back
  * descriptors without invoking their callbacks; their cookies then report
  * DMA_ERROR. Clears halted, stalled and paused: the channel accepts work
- * again. The engine may still be finishing a chunk of the active descriptor;
- * device_synchronize waits for that.
+ * again. The engine may still be finishing a chunk of the active descriptor,
+ * and a callback that started before may still run; device_synchronize
+ * waits for both. Nothing is killed or cancelled: the engine keeps running
+ * (or is kicked) for work other clients issue on the channel meanwhile.
  *
  * Context: any context, including hardirq and inside a callback.
  * Return: 0.
@@ -459,9 +481,11 @@ static int softdma_terminate_all(struct dma_chan *chan)
 	if (desc) {
 		sc->active = NULL;
 		sc->nr_terminated++;
-		if (sc->copying)
+		if (sc->copying) {
+			/* the engine lets go of it in softdma_copy_end() */
 			WRITE_ONCE(desc->state, SOFTDMA_DESC_TERMINATED);
-		else
+			sc->zombie_seq++;
+		} else
 			list_add_tail(&desc->node, &dropped);
 	}
 	list_for_each_entry_safe(desc, tmp, &dropped, node) {
@@ -478,22 +502,60 @@ static int softdma_terminate_all(struct dma_chan *chan)
 	return 0;
 }
 
+/*
+ * Has everything softdma_synchronize() waits for ended? @cb and @zombie are
+ * the sequence counts it saw: odd means a callback ran, or the engine held a
+ * dropped descriptor; any change since means that one is over.
+ */
+static bool softdma_synced(struct softdma_chan *sc, u32 cb, u32 zombie)
+{
+	bool done;
+
+	spin_lock_irq(&sc->lock);
+	done = (!(cb & 1) || sc->cb_seq != cb) &&
+	       (!(zombie & 1) || sc->zombie_seq != zombie);
+	spin_unlock_irq(&sc->lock);
+	return done;
+}
+
 /**
  * softdma_synchronize() - wait for a terminate to take full effect
  * @chan: the channel
  *
  * When it returns, the engine touches no memory of a descriptor dropped by
- * an earlier terminate_all and no callback is running or scheduled.
+ * an earlier terminate_all and no callback is running or scheduled for one:
+ * the terminate dropped the completed ones, so what is left is the chunk
+ * the engine may have been copying and the callback that may have been
+ * running when it was called. It waits for exactly those two, counted by
+ * sequence numbers, never for work issued later: another client streaming
+ * on the channel neither delays it without bound nor is disturbed by it
+ * (the engine tasklet and work item are never killed or flushed here, so a
+ * kick from another CPU cannot be lost).
  *
- * Context: process context, may sleep; not from a callback.
+ * Context: process context, may sleep; not from a callback (it would wait
+ * for itself: warns and returns).
  */
 static void softdma_synchronize(struct dma_chan *chan)
 {
 	struct softdma_chan *sc = to_softdma_chan(chan);
+	u32 cb, zombie;
 
-	tasklet_kill(&sc->engine_bh);
-	flush_work(&sc->work);
-	tasklet_kill(&sc->tasklet);
+	might_sleep();
+	spin_lock_irq(&sc->lock);
+	if (WARN_ON_ONCE(sc->cb_task == current)) {
+		spin_unlock_irq(&sc->lock);
+		return;
+	}
+	cb = sc->cb_seq;
+	zombie = sc->zombie_seq;
+	sc->sync_waiters++;
+	spin_unlock_irq(&sc->lock);
+
+	wait_event(sc->sync_wq, softdma_synced(sc, cb, zombie));
+
+	spin_lock_irq(&sc->lock);
+	sc->sync_waiters--;
+	spin_unlock_irq(&sc->lock);
 }
 
 /**
@@ -574,6 +636,7 @@ static void softdma_chan_init(struct softdma_dev *sdev, struct softdma_chan *sc)
 	INIT_LIST_HEAD(&sc->completed);
 	INIT_LIST_HEAD(&sc->parked);
 	init_waitqueue_head(&sc->wq);
+	init_waitqueue_head(&sc->sync_wq);
 	INIT_WORK(&sc->work, softdma_engine);
 	tasklet_setup(&sc->tasklet, softdma_tasklet);
 	tasklet_setup(&sc->engine_bh, softdma_engine_bh);

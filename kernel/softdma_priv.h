@@ -142,7 +142,10 @@ struct softdma_file_ref {
  * @active: the descriptor the engine is on
  * @completed: finished, callbacks to run
  * @parked: prepared, idle (reuse) and unacked descriptors
- * @copying: @active is being copied by the engine outside the lock
+ * @copying: a context holds the engine's cursor outside the lock: it copies
+ *	(or, timed, waits out) a chunk of @active; the engine tasklet, the work
+ *	item and a polling tx_status (softdma_engine_poll()) all take the
+ *	cursor only while this is clear, so one of them at a time moves data
  * @running: the work item is queued or running
  * @paused: device_pause in effect
  * @halted: a descriptor failed; only terminate_all clears it
@@ -169,6 +172,13 @@ struct softdma_file_ref {
  * @wq: the engine sleeps here (latency, bandwidth); woken by pause/terminate
  * @work: the engine
  * @cb_busy: a context is running callbacks (see softdma_run_callbacks())
+ * @cb_seq: odd while a callback runs, incremented at its start and its end
+ * @cb_task: the task running the callback while @cb_seq is odd
+ * @zombie_seq: odd while the engine holds a descriptor a terminate dropped
+ *	(it was copying it), incremented at the drop and at the release
+ * @sync_waiters: tasks in softdma_synchronize(); @cb_seq and @zombie_seq
+ *	changes wake @sync_wq only when this is not 0
+ * @sync_wq: softdma_synchronize() sleeps here
  * @tasklet: runs the completion callbacks
  * @engine_bh: the engine when no timing model is set (see softdma_engine_bh())
  * @files: debugfs file private data (fail_mode last)
@@ -188,6 +198,10 @@ struct softdma_chan {
 	bool halted;
 	bool stalled;
 	bool cb_busy;
+	u32 cb_seq;
+	struct task_struct *cb_task;
+	u32 zombie_seq;
+	unsigned int sync_waiters;
 	bool has_err;
 	dma_cookie_t err_after;
 	dma_cookie_t err_upto;
@@ -208,6 +222,7 @@ struct softdma_chan {
 	u64 nr_desc;
 	u64 nr_unacked;
 	wait_queue_head_t wq;
+	wait_queue_head_t sync_wq;
 	struct work_struct work;
 	struct tasklet_struct tasklet;
 	struct tasklet_struct engine_bh;
@@ -279,6 +294,8 @@ void softdma_desc_free(struct softdma_chan *sc, struct softdma_desc *desc);
 void softdma_desc_drop(struct softdma_chan *sc, struct softdma_desc *desc);
 void softdma_spares_drain(void);
 void softdma_kick_engine(struct softdma_chan *sc);
+void softdma_engine_poll(struct softdma_chan *sc);
+void softdma_sync_wake(struct softdma_chan *sc);
 void softdma_engine(struct work_struct *work);
 void softdma_engine_bh(struct tasklet_struct *t);
 void softdma_tasklet(struct tasklet_struct *t);

@@ -161,6 +161,14 @@ knob stall_nth 2
 run stall 2
 ksft_check "stall_nth fired once and reads 0" [ "$(kstat stall_nth)" = 0 ]
 
+# --- a client that polls tx_status, without callbacks, makes progress
+run poll 200
+
+# --- terminate + synchronize in a loop beside a streaming client on the same
+# channel: the streamer never stalls (no lost engine or callback kick)
+run sync_storm 2000
+ksft_check "sync_storm: nothing left queued" [ "$(kstat queued)" = 0 ]
+
 # --- several channels at once
 run multichan 300
 

@@ -1404,6 +1404,287 @@ static int sdt_test_multichan(unsigned int iters)
 	return 0;
 }
 
+/*
+ * ---- sync_storm: terminate + synchronize beside a streaming client ----
+ *
+ * Two clients of one channel, each in a thread of its own: the terminator
+ * runs dmaengine_terminate_async() + dmaengine_synchronize() in a loop, the
+ * streamer copies random data and verifies every copy. A terminate drops
+ * the streamer's transfer now and then (terminate is per channel); the
+ * streamer then copies again. What it must never see: a transfer that is
+ * neither completed nor dropped within SDT_STORM_BOUND_MS (a lost engine
+ * kick), a completion without its callback when no terminate could have
+ * dropped it (a lost callback kick), or wrong data. The streamer watches
+ * the channel's cookies (chan->completed_cookie) rather than calling
+ * tx_status, which would advance the engine itself and hide a lost kick.
+ * A transfer a terminate may have dropped is copied again with a new
+ * callback slot (a late callback of the old one lands in its own slot) to
+ * the same place from the same data, so a dropped chunk the engine finishes
+ * late writes what the copy writes anyway. The terminator's synchronize
+ * must return too: if it has not SDT_STORM_BOUND_MS after the streamer is
+ * done, the test fails and leaks its state, pinning this module.
+ */
+#define SDT_STORM_BOUND_MS	2000
+#define SDT_STORM_RING		256	/* callback slots; a stale one lands in an old slot */
+#define SDT_STORM_SIZE		SZ_256K
+
+struct sdt_storm {
+	struct dma_chan *chan;
+	atomic_t phase;		/* terminator: 1 terminating, 2 synchronizing */
+	atomic_t term_start;	/* terminates begun */
+	atomic_t term_end;	/* terminates finished (terminate_async returned) */
+	atomic_t stop;
+	unsigned long syncs;
+	struct completion done;
+};
+
+static int sdt_storm_term_fn(void *data)
+{
+	struct sdt_storm *st = data;
+
+	while (!atomic_read(&st->stop)) {
+		atomic_set(&st->phase, 1);
+		atomic_inc(&st->term_start);
+		dmaengine_terminate_async(st->chan);
+		atomic_inc(&st->term_end);
+		atomic_set(&st->phase, 2);
+		dmaengine_synchronize(st->chan);
+		atomic_set(&st->phase, 0);
+		st->syncs++;
+		if (sdt_rand(4))
+			cond_resched();
+		else
+			usleep_range(20, 200);
+	}
+	complete(&st->done);
+	return 0;
+}
+
+/* Is @cookie complete (or dropped) by the channel's counters? */
+static bool sdt_cookie_passed(struct dma_chan *chan, dma_cookie_t cookie)
+{
+	return dma_async_is_complete(cookie, READ_ONCE(chan->completed_cookie),
+				     READ_ONCE(chan->cookie)) == DMA_COMPLETE;
+}
+
+/*
+ * One verified copy of @len bytes, again as long as terminates drop it.
+ * Return: 0, or the failure (sdt_fail()).
+ */
+static int sdt_storm_copy(struct sdt_storm *st, struct sdt_xfer *ring,
+			  unsigned int *slot, struct sdt_buf *src,
+			  struct sdt_buf *dst, size_t len, unsigned int *drops)
+{
+	struct dma_chan *chan = st->chan;
+	unsigned long deadline;
+	struct sdt_xfer *x;
+	int seen;
+
+again:
+	x = &ring[(*slot)++ % SDT_STORM_RING];
+	sdt_to_dev(src);
+	sdt_to_dev(dst);
+	seen = atomic_read(&st->term_end);
+	if (sdt_memcpy(chan, dst->dma, src->dma, len, x) < 0)
+		return sdt_fail("sync_storm: prep/submit failed");
+	dma_async_issue_pending(chan);
+	deadline = jiffies + msecs_to_jiffies(SDT_STORM_BOUND_MS);
+	for (;;) {
+		if (wait_for_completion_timeout(&x->done, msecs_to_jiffies(5)))
+			break;
+		if (atomic_read(&st->term_start) != seen) {
+			/* a terminate may have dropped it: wait for it to end */
+			while (atomic_read(&st->term_end) != atomic_read(&st->term_start))
+				cond_resched();
+			if (sdt_cookie_passed(chan, x->cookie)) {
+				if (completion_done(&x->done))
+					break;
+				(*drops)++;
+				goto again;
+			}
+			seen = atomic_read(&st->term_end);
+		}
+		if (time_after(jiffies, deadline))
+			return sdt_fail("sync_storm: cookie %d %s after %d ms (lost kick)",
+					x->cookie,
+					sdt_cookie_passed(chan, x->cookie) ?
+					"completed without its callback" :
+					"not completed", SDT_STORM_BOUND_MS);
+	}
+	if (x->res.result != DMA_TRANS_NOERROR || x->res.residue)
+		return sdt_fail("sync_storm: result %d residue %u", x->res.result,
+				x->res.residue);
+	if (!x->ctx_ok)
+		return sdt_fail("sync_storm: callback not in softirq context");
+	sdt_to_cpu(dst);
+	if (memcmp(dst->cpu, src->cpu, len))
+		return sdt_fail("sync_storm: %zu byte copy: destination differs", len);
+	if (sdt_find_not(dst->cpu + len, min_t(size_t, SDT_GUARD, dst->size - len),
+			 SDT_POISON) >= 0)
+		return sdt_fail("sync_storm: guard bytes after %zu overwritten", len);
+	memset(dst->cpu, SDT_POISON, len);
+	return 0;
+}
+
+/*
+ * sync_storm [COPIES]: COPIES verified copies (default 2000) on channel 0
+ * while another thread terminates and synchronizes it in a loop.
+ */
+static int sdt_test_sync_storm(unsigned int copies)
+{
+	struct sdt_buf src = { }, dst = { };
+	unsigned int i = 0, slot = 0, drops = 0;
+	struct sdt_storm *st;
+	struct sdt_xfer *ring;
+	struct task_struct *t;
+	int ret;
+
+	copies = copies ?: 2000;
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	ring = kcalloc(SDT_STORM_RING, sizeof(*ring), GFP_KERNEL);
+	if (!st || !ring) {
+		kfree(st);
+		kfree(ring);
+		return sdt_fail("no memory");
+	}
+	st->chan = sdt_chans[0];
+	ret = sdt_buf_alloc(&src, st->chan, SDT_STORM_SIZE);
+	if (!ret)
+		ret = sdt_buf_alloc(&dst, st->chan, SDT_STORM_SIZE);
+	if (ret)
+		goto out;
+	memset(dst.cpu, SDT_POISON, dst.size);
+	init_completion(&st->done);
+	t = kthread_run(sdt_storm_term_fn, st, "sdt_storm");
+	if (IS_ERR(t)) {
+		ret = sdt_fail("kthread_run: %ld", PTR_ERR(t));
+		goto out;
+	}
+	for (; i < copies && !ret; i++) {
+		size_t len = sdt_rand_len(SDT_STORM_SIZE - SDT_GUARD);
+
+		get_random_bytes(src.cpu, len);
+		ret = sdt_storm_copy(st, ring, &slot, &src, &dst, len, &drops);
+	}
+	atomic_set(&st->stop, 1);
+	if (!wait_for_completion_timeout(&st->done,
+					 msecs_to_jiffies(SDT_STORM_BOUND_MS))) {
+		/* the thread still uses st, ring's slots, the buffers */
+		__module_get(THIS_MODULE);
+		pr_err("sync_storm: the terminator is stuck (phase %d); leaking its state\n",
+		       atomic_read(&st->phase));
+		return sdt_fail("sync_storm: dmaengine_%s did not return within %d ms",
+				atomic_read(&st->phase) == 2 ? "synchronize" :
+				"terminate_async", SDT_STORM_BOUND_MS);
+	}
+	dmaengine_terminate_sync(st->chan);
+	if (!ret && !st->syncs)
+		ret = sdt_fail("sync_storm: the terminator never synchronized");
+	pr_info("sync_storm: %u copies verified, %u dropped by %lu terminates\n",
+		i, drops, st->syncs);
+out:
+	sdt_buf_free(&dst);
+	sdt_buf_free(&src);
+	kfree(ring);
+	kfree(st);
+	return ret;
+}
+
+/*
+ * ---- poll: a client that polls tx_status makes progress ----
+ *
+ * poll [N]: N verified 64 KiB copies with callbacks, timed; then N without
+ * a callback, each waited for by a tight loop on dma_async_is_tx_complete()
+ * in this thread (preemptible, interrupts on), as dma_sync_wait() and
+ * dmatest's polled mode do, on the CPU where issue_pending scheduled the
+ * engine. Each polled copy must complete within a second, and all of them
+ * within twice the callback run plus 50 ms: a provider whose engine waits
+ * for that CPU's next interrupt takes a timer tick per copy.
+ */
+static int sdt_test_poll(unsigned int n)
+{
+	struct dma_chan *chan = sdt_chans[0];
+	struct sdt_buf src = { }, dst = { };
+	const size_t len = SZ_64K;
+	s64 t_cb, t_poll, worst = 0;
+	struct sdt_xfer x;
+	unsigned int i;
+	ktime_t t0;
+	int ret;
+
+	n = n ?: 200;
+	ret = sdt_buf_alloc(&src, chan, len);
+	if (!ret)
+		ret = sdt_buf_alloc(&dst, chan, len);
+	if (ret)
+		goto out;
+
+	t0 = ktime_get();
+	for (i = 0; i < n && !ret; i++) {
+		memset(src.cpu, i & 0x7f, len);
+		memset(dst.cpu, SDT_POISON, len);
+		sdt_to_dev(&src);
+		sdt_to_dev(&dst);
+		if (sdt_memcpy(chan, dst.dma, src.dma, len, &x) < 0) {
+			ret = sdt_fail("poll: prep/submit failed");
+			break;
+		}
+		dma_async_issue_pending(chan);
+		ret = sdt_check_done(chan, &x, "poll (callback run)");
+		sdt_to_cpu(&dst);
+		if (!ret && memcmp(dst.cpu, src.cpu, len))
+			ret = sdt_fail("poll: callback copy %u: destination differs", i);
+	}
+	t_cb = ktime_us_delta(ktime_get(), t0);
+
+	t0 = ktime_get();
+	for (i = 0; i < n && !ret; i++) {
+		struct dma_async_tx_descriptor *tx;
+		enum dma_status s;
+		dma_cookie_t cookie;
+		ktime_t t1 = ktime_get();
+		s64 us;
+
+		memset(src.cpu, i & 0x7f, len);
+		memset(dst.cpu, SDT_POISON, len);
+		sdt_to_dev(&src);
+		sdt_to_dev(&dst);
+		tx = dmaengine_prep_dma_memcpy(chan, dst.dma, src.dma, len,
+					       DMA_CTRL_ACK);
+		cookie = tx ? dmaengine_submit(tx) : -ENOMEM;
+		if (cookie < 0) {
+			ret = sdt_fail("poll: prep/submit failed");
+			break;
+		}
+		dma_async_issue_pending(chan);
+		do {
+			cpu_relax();
+			s = dma_async_is_tx_complete(chan, cookie, NULL, NULL);
+			us = ktime_us_delta(ktime_get(), t1);
+		} while (s == DMA_IN_PROGRESS && us < USEC_PER_SEC);
+		if (s != DMA_COMPLETE) {
+			ret = sdt_fail("poll: copy %u: status %d after %lld us", i, s, us);
+			break;
+		}
+		worst = max(worst, us);
+		sdt_to_cpu(&dst);
+		if (memcmp(dst.cpu, src.cpu, len))
+			ret = sdt_fail("poll: copy %u: destination differs", i);
+	}
+	t_poll = ktime_us_delta(ktime_get(), t0);
+	if (!ret) {
+		pr_info("poll: %u x 64 KiB: callback %lld us, polled %lld us (worst %lld us)\n",
+			n, t_cb, t_poll, worst);
+		if (t_poll > 2 * t_cb + 50 * USEC_PER_MSEC)
+			ret = sdt_fail("poll: %u polled copies took %lld us, with callbacks %lld us",
+				       n, t_poll, t_cb);
+	}
+out:
+	sdt_buf_free(&dst);
+	sdt_buf_free(&src);
+	return ret;
+}
+
 static int sdt_run(char *cmd)
 {
 	unsigned int a = 0, b = 0;
@@ -1457,6 +1738,10 @@ static int sdt_run(char *cmd)
 		sdt_test_bytes(a, b);
 	else if (!strcmp(name, "multichan"))
 		sdt_test_multichan(a);
+	else if (!strcmp(name, "sync_storm"))
+		sdt_test_sync_storm(a);
+	else if (!strcmp(name, "poll"))
+		sdt_test_poll(a);
 	else
 		return -EINVAL;
 	if (strncmp(sdt_result, "ok", 2))
