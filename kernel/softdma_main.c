@@ -485,8 +485,9 @@ static int softdma_terminate_all(struct dma_chan *chan)
 			/* the engine lets go of it in softdma_copy_end() */
 			WRITE_ONCE(desc->state, SOFTDMA_DESC_TERMINATED);
 			sc->zombie_seq++;
-		} else
+		} else {
 			list_add_tail(&desc->node, &dropped);
+		}
 	}
 	list_for_each_entry_safe(desc, tmp, &dropped, node) {
 		list_del(&desc->node);

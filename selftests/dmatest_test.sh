@@ -43,7 +43,7 @@ mkdir -p $tmp
 cleanup() {
 	mod_loaded dmatest && rmmod dmatest
 	unload_mods
-	rm -rf $tmp
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 ksft_init
@@ -52,9 +52,9 @@ if ! load_mod softdma; then
 	ksft_fail "softdma loads"
 	ksft_exit
 fi
-chans=$(ls -d $SDBG/dma*chan* 2>/dev/null | sed 's|.*/||')
+chans=$(find "$SDBG" -maxdepth 1 -name "dma*chan*" 2>/dev/null | sed "s|.*/||" | sort)
 [ -n "$chans" ] || { ksft_fail "softdma has channels in $SDBG"; ksft_exit; }
-diag "softdma channels: $(echo $chans)"
+diag "softdma channels: $(echo "$chans" | tr '\n' ' ')"
 
 # dmatest_run CHAN THREADS POLLED: one dmatest run; its summary lines in
 # $tmp/sum ("tests failures iops" per thread); 1 if it did not end in time
@@ -111,7 +111,7 @@ for c in $chans; do
 		n=$(wc -l < $tmp/sum)
 		bad=$(awk -v it="$ITERATIONS" '$1 != it || $2 != 0 { n++ } END { print n + 0 }' $tmp/sum)
 		iops=$(awk '{ s += $3 } END { printf "%.0f\n", s / (NR ? NR : 1) }' $tmp/sum)
-		diag "$name: $n thread(s), iops per thread $(awk '{ printf "%s ", $3 }' $tmp/sum)(mean $iops), failures $(awk '{ printf "%s ", $2 }' $tmp/sum)in $(elapsed $s0 $s1) s"
+		diag "$name: $n thread(s), iops per thread $(awk '{ printf "%s ", $3 }' $tmp/sum)(mean $iops), failures $(awk '{ printf "%s ", $2 }' $tmp/sum)in $(elapsed "$s0" "$s1") s"
 		ksft_check "$name: a summary per thread, $ITERATIONS tests each, no failure" \
 			[ "$n" -ge "$1" -a "$bad" = 0 ]
 		if [ "$1" = 1 ]; then

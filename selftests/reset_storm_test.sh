@@ -46,11 +46,11 @@ mkdir -p $tmp
 loop_pid=""
 hold=""
 cleanup() {
-	touch $tmp/stop
+	touch "$tmp"/stop
 	[ -n "$loop_pid" ] && wait "$loop_pid"
 	[ -n "$hold" ] && [ -f "$hold" ] && echo 0 > "$hold"
 	unload_mods
-	rm -rf $tmp
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 ksft_init
@@ -70,11 +70,11 @@ nq=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/' "$stats" | wc -l)
 diag "LUN 0: /dev/$sd0 (fio), LUN 1: /dev/$sd1 $sg1 (resets, aborts), $nq queue(s)"
 ksft_check "one DMA channel for both LUs" [ "$nq" = 1 ]
 [ -f "$hold" ] || ksft_skip_all "no dma_started_hold_ms in debugfs"
-echo $TMO1 > /sys/block/$sd1/device/timeout
+echo $TMO1 > /sys/block/"$sd1"/device/timeout
 
 # LUN 1's pattern, read back by the aborted and retried reads
 dd if=/dev/urandom of=$tmp/pat bs=64k count=4 2>/dev/null
-dd if=$tmp/pat of=/dev/$sd1 bs=64k count=4 oflag=direct conv=notrunc 2>/dev/null
+dd if=$tmp/pat of=/dev/"$sd1" bs=64k count=4 oflag=direct conv=notrunc 2>/dev/null
 
 # fio rounds on LUN 0, one after the other until $tmp/stop, each with its
 # own data; a round's failure is recorded in $tmp/fio_bad
@@ -99,19 +99,19 @@ fio_loop() {
 	_r=0
 	while [ ! -f $tmp/stop ]; do
 		_r=$((_r + 1))
-		timeout $FIO_TIMEOUT fio --minimal --randseed=$((1000 + _r)) $tmp/job \
+		timeout "$FIO_TIMEOUT" fio --minimal --randseed=$((1000 + _r)) $tmp/job \
 			> $tmp/fio.out 2> $tmp/fio.err
 		_rc=$?
 		_fe=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' $tmp/fio.out)
 		_kb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/fio.out)
 		echo "$_r $_rc $_fe $_kb" >> $tmp/rounds
-		if [ $_rc != 0 ] || [ $_fe != 0 ]; then
+		if [ $_rc != 0 ] || [ "$_fe" != 0 ]; then
 			{ echo "round $_r: exit $_rc, $_fe job error(s)"; head -5 $tmp/fio.err; } >> $tmp/fio_bad
 		fi
 	done
 }
 : > $tmp/rounds
-io0=$(($(cat /sys/block/$sd0/device/iotmo_cnt)))
+io0=$(($(cat /sys/block/"$sd0"/device/iotmo_cnt)))
 a0=$(stat_sum aborts)
 r0=$(stat_sum requests)
 fio_loop &
@@ -127,7 +127,7 @@ done
 abort_try() {
 	_t0=$(stat_sum aborts)
 	echo $HOLD_MS > "$hold"
-	timeout 120 dd if=/dev/$sd1 of=$tmp/got bs=64k count=4 iflag=direct 2>/dev/null
+	timeout 120 dd if=/dev/"$sd1" of=$tmp/got bs=64k count=4 iflag=direct 2>/dev/null
 	_drc=$?
 	# a hold no window took yet must not hit a later reset's window
 	echo 0 > "$hold"
@@ -146,11 +146,11 @@ stuck=0
 aborted=0
 tries=0
 every=$((RESETS / (ABORTS * 8) + 1))
-while [ $nres -lt $RESETS ]; do
+while [ $nres -lt "$RESETS" ]; do
 	q0=$(stat_sum requests)
-	timeout 60 sg_reset -d $sg1 >/dev/null 2>&1 || res_bad=$((res_bad + 1))
+	timeout 60 sg_reset -d "$sg1" >/dev/null 2>&1 || res_bad=$((res_bad + 1))
 	nres=$((nres + 1))
-	if [ $((nres % every)) = 0 ] && [ $aborted -lt $ABORTS ]; then
+	if [ $((nres % every)) = 0 ] && [ $aborted -lt "$ABORTS" ]; then
 		tries=$((tries + 1))
 		abort_try && aborted=$((aborted + 1))
 	fi
@@ -163,7 +163,7 @@ while [ $nres -lt $RESETS ]; do
 	done
 	[ $_i -lt 100 ] || stuck=$((stuck + 1))
 done
-while [ $aborted -lt $ABORTS ] && [ $tries -lt $((ABORTS * 8)) ]; do
+while [ $aborted -lt "$ABORTS" ] && [ $tries -lt $((ABORTS * 8)) ]; do
 	tries=$((tries + 1))
 	abort_try && aborted=$((aborted + 1))
 done
@@ -173,9 +173,9 @@ wait $loop_pid
 loop_pid=""
 rounds=$(wc -l < $tmp/rounds)
 mib=$(awk '{ s += $4 } END { printf "%.0f\n", s / 1024 }' $tmp/rounds)
-io1=$(($(cat /sys/block/$sd0/device/iotmo_cnt)))
+io1=$(($(cat /sys/block/"$sd0"/device/iotmo_cnt)))
 a1=$(stat_sum aborts)
-diag "$nres LUN resets ($res_bad failed) and $tries abort tries ($aborted with an abort, $((a1 - a0)) aborts counted by the host, $(($(cat /sys/block/$sd1/device/iotmo_cnt))) LUN 1 timeouts) in $(elapsed $t0 $t1) s; fio: $rounds rounds, $mib MiB verified; $stuck reset(s) after which LUN 0 did not move within 5 s"
+diag "$nres LUN resets ($res_bad failed) and $tries abort tries ($aborted with an abort, $((a1 - a0)) aborts counted by the host, $(($(cat /sys/block/"$sd1"/device/iotmo_cnt))) LUN 1 timeouts) in $(elapsed "$t0" "$t1") s; fio: $rounds rounds, $mib MiB verified; $stuck reset(s) after which LUN 0 did not move within 5 s"
 [ -s $tmp/fio_bad ] && sed 's/^/# /' $tmp/fio_bad | head -20
 ksft_check "$RESETS LUN resets of LUN 1 succeeded" [ $nres -ge "$RESETS" -a $res_bad = 0 ]
 ksft_check "active commands were aborted ($aborted of $tries tries, at least $ABORTS)" [ $aborted -ge "$ABORTS" ]
@@ -188,7 +188,7 @@ ksft_check "LUN 0 never stalled: it moved after every reset, no command timed ou
 # what the last round wrote reads back after the storm
 awk '/^\[global\]/ { print; print "verify_only=1"; next } { print }' $tmp/job > $tmp/final.job
 _r=$(tail -n 1 $tmp/rounds | cut -d' ' -f1)
-timeout $FIO_TIMEOUT fio --minimal --randseed=$((1000 + _r)) $tmp/final.job > $tmp/fio.out 2> $tmp/fio.err
+timeout "$FIO_TIMEOUT" fio --minimal --randseed=$((1000 + _r)) $tmp/final.job > $tmp/fio.out 2> $tmp/fio.err
 frc=$?
 fkb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' $tmp/fio.out)
 ksft_check "after the storm, the last round's data reads back (verify-only, $((fkb / 1024)) MiB)" [ $frc = 0 -a "$fkb" -gt 0 ]

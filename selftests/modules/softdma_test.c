@@ -1676,8 +1676,8 @@ static int sdt_test_poll(unsigned int n)
 		pr_info("poll: %u x 64 KiB: callback %lld us, polled %lld us (worst %lld us)\n",
 			n, t_cb, t_poll, worst);
 		if (t_poll > 2 * t_cb + 50 * USEC_PER_MSEC)
-			ret = sdt_fail("poll: %u polled copies took %lld us, with callbacks %lld us",
-				       n, t_poll, t_cb);
+			ret = sdt_fail("poll: %u polled copies took %lld us, %s %lld us",
+				       n, t_poll, "with callbacks", t_cb);
 	}
 out:
 	sdt_buf_free(&dst);
