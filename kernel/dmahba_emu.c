@@ -52,6 +52,39 @@ enum dmahba_scsi_ret dmahba_emu_sense(struct dmahba_scsi_cmd *sc, u8 key,
 	return DMAHBA_SCSI_DONE;
 }
 
+/**
+ * dmahba_emu_no_memory() - the command could not get the memory it needs
+ * @sc: the command
+ *
+ * A command that writes the medium finishes with CHECK CONDITION, DATA
+ * PROTECT, SPACE ALLOCATION FAILED WRITE PROTECT (27h/07h, SBC-4 4.7.3.5:
+ * the thin medium's budget is spent, or no page could be had); any other
+ * with ABORTED COMMAND, INSUFFICIENT RESOURCES (55h/03h), which an
+ * initiator may retry.
+ *
+ * Context: any context; does not sleep.
+ * Return: DMAHBA_SCSI_DONE.
+ */
+enum dmahba_scsi_ret dmahba_emu_no_memory(struct dmahba_scsi_cmd *sc)
+{
+	switch (sc->scmd->cmnd[0]) {
+	case WRITE_6:
+	case WRITE_10:
+	case WRITE_12:
+	case WRITE_16:
+	case WRITE_VERIFY:
+	case WRITE_VERIFY_16:
+	case WRITE_SAME:
+	case WRITE_SAME_16:
+	case COMPARE_AND_WRITE:
+		return dmahba_emu_sense(sc, DATA_PROTECT,
+					 DMAHBA_ASC_WRITE_PROTECT, 0x07);
+	default:
+		return dmahba_emu_sense(sc, ABORTED_COMMAND,
+					 DMAHBA_ASC_RESOURCE, 0x03);
+	}
+}
+
 static enum dmahba_scsi_ret dmahba_emu_bad_field(struct dmahba_scsi_cmd *sc,
 						 bool cdb, u16 byte, u8 bit)
 {

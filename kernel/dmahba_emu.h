@@ -162,6 +162,7 @@ static inline u32 dmahba_emu_max_unmap_blocks(const struct dmahba_lu *lu)
 const struct dmahba_emu_op *dmahba_emu_find(const struct dmahba_emu_op *ops,
 					    unsigned int nr_ops, u8 opcode,
 					    u16 sa, bool *known);
+enum dmahba_scsi_ret dmahba_emu_no_memory(struct dmahba_scsi_cmd *sc);
 enum dmahba_scsi_ret dmahba_emu_sense(struct dmahba_scsi_cmd *sc, u8 key,
 				      u8 asc, u8 ascq);
 enum dmahba_scsi_ret dmahba_emu_bad_cdb(struct dmahba_scsi_cmd *sc,

@@ -425,7 +425,7 @@ enum dmahba_scsi_ret dmahba_sbc_write_same_done(struct dmahba_scsi_cmd *sc)
 		case -ENOMEM:
 			return DMAHBA_SCSI_BUSY;
 		default:
-			return dmahba_scsi_no_memory(sc);
+			return dmahba_emu_no_memory(sc);
 		}
 	} else {
 		sc->priv.lba++;
