@@ -165,7 +165,7 @@ gen=$out/bench-section.md
 	if grep -q '^BENCH-INFO params-poll ' "$out/console.log"; then
 		echo "  - polled jobs (\`polled ...\` rows, fio \`--hipri=1\`): the three reloaded after the other jobs with \`poll_queues=1\`"
 		echo "    (io_poll: $(sed -n 's/^BENCH-INFO io_poll \([^ ]*\) [^ ]* /\1=/p' "$out/console.log" | tr '\n' ' ' | sed 's/ $//');"
-		echo "    poll counters before, after the polled runs: $(info polled-before); $(info polled-after))"
+		echo "    dmahba's debugfs poll counter before and after the polled runs: $(info polled-before), $(info polled-after))"
 	fi
 	sed -n 's/^BENCH-INFO queue /  - queue: /p' "$out/console.log"
 	echo "- fio: \`$(info fio_common) --filename=/dev/<dev>\` plus, per job: 4 KiB \`--rw=randread|randwrite --bs=4k --iodepth=1|32\`;"
