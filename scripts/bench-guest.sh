@@ -50,31 +50,65 @@ setup_queue() {	# setup_queue NAME DISK
 NULL_PARAMS="nr_devices=1 queue_mode=2 irqmode=1 memory_backed=1 gb=1 bs=512 submit_queues=$NPROC hw_queue_depth=128 max_sectors=2048"
 SDEBUG_PARAMS="dev_size_mb=$SIZE_MB delay=0 submit_queues=$NPROC max_queue=128"
 DMAHBA_PARAMS="dev_size_mb=$SIZE_MB nr_channels=$NPROC can_queue=128${BENCH_DMAHBA_ARGS:+ $BENCH_DMAHBA_ARGS}"
+# The polled jobs (p*) run on the same three devices reloaded with one poll
+# queue each, after the interrupt-mode jobs, rather than on devices loaded
+# with poll_queues=1 throughout: scsi_debug and dmahba take their poll queue
+# out of their submit queues / DMA channels (with 2 vCPUs: one interrupt-mode
+# queue left instead of two), so a permanent poll queue would change what the
+# interrupt-mode jobs measure. null_blk adds its poll queue beside its submit
+# queues; it is reloaded the same way for symmetry.
+POLL_PARAMS="poll_queues=1"
 
 info "kernel $(uname -r)"
 info "nproc $NPROC"
 info "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 info "mem_mb $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)"
 info "fio $(fio --version)"
-
-# shellcheck disable=SC2086
-modprobe null_blk $NULL_PARAMS || die "modprobe null_blk"
-# shellcheck disable=SC2086
-modprobe scsi_debug $SDEBUG_PARAMS || die "modprobe scsi_debug"
-insmod "$ko/softdma.ko" || die "insmod softdma"
-# shellcheck disable=SC2086
-insmod "$ko/dmahba.ko" $DMAHBA_PARAMS || die "insmod dmahba"
-disk_scsi_debug=$(wait_disk scsi_debug) || die "no scsi_debug disk"
-disk_dmahba=$(wait_disk dmahba) || die "no dmahba disk"
-[ -b /dev/nullb0 ] || die "no /dev/nullb0"
-info "params null_blk $NULL_PARAMS"
-info "params scsi_debug $SDEBUG_PARAMS"
-info "params dmahba $DMAHBA_PARAMS"
-info "dmahba channels $(find /sys/class/dma -name 'dma*chan*' | wc -l)"
 disk() {
 	case $1 in null_blk) echo nullb0 ;; scsi_debug) echo "$disk_scsi_debug" ;; dmahba) echo "$disk_dmahba" ;; esac
 }
-for dev in $DEVS; do setup_queue "$dev" "$(disk "$dev")"; done
+
+# load_devices MODE: MODE "irq" (interrupt-mode jobs) or "poll" (polled jobs,
+# every device with $POLL_PARAMS); sets disk_scsi_debug and disk_dmahba,
+# prints the parameters ("params" / "params-poll") and the queue settings.
+load_devices() {
+	extra='' tag=params
+	[ "$1" = poll ] && extra=" $POLL_PARAMS" tag=params-poll
+	# shellcheck disable=SC2086
+	modprobe null_blk $NULL_PARAMS$extra || die "modprobe null_blk ($1)"
+	# shellcheck disable=SC2086
+	modprobe scsi_debug $SDEBUG_PARAMS$extra || die "modprobe scsi_debug ($1)"
+	insmod "$ko/softdma.ko" || die "insmod softdma ($1)"
+	# shellcheck disable=SC2086
+	insmod "$ko/dmahba.ko" $DMAHBA_PARAMS$extra || die "insmod dmahba ($1)"
+	disk_scsi_debug=$(wait_disk scsi_debug) || die "no scsi_debug disk ($1)"
+	disk_dmahba=$(wait_disk dmahba) || die "no dmahba disk ($1)"
+	[ -b /dev/nullb0 ] || die "no /dev/nullb0 ($1)"
+	info "$tag null_blk $NULL_PARAMS$extra"
+	info "$tag scsi_debug $SDEBUG_PARAMS$extra"
+	info "$tag dmahba $DMAHBA_PARAMS$extra"
+	[ "$1" = poll ] || info "dmahba channels $(find /sys/class/dma -name 'dma*chan*' | wc -l)"
+	for dev in $DEVS; do
+		d=$(disk "$dev")
+		if [ "$1" = poll ]; then
+			p=$(cat "/sys/block/$d/queue/io_poll")
+			info "io_poll $dev /dev/$d $p"
+			[ "$p" = 1 ] || die "$dev /dev/$d: io_poll is $p with $POLL_PARAMS"
+		else
+			setup_queue "$dev" "$d"
+		fi
+	done
+	[ "$1" = poll ] || return 0
+	for dev in $DEVS; do
+		setup_queue "$dev" "$(disk "$dev")" > /dev/null
+	done
+}
+
+unload_devices() {
+	for m in dmahba softdma scsi_debug null_blk; do
+		rmmod "$m" || die "unload of $m"
+	done
+}
 
 # --- fio ----------------------------------------------------------------------
 FIO_COMMON="--direct=1 --ioengine=io_uring --group_reporting --randrepeat=0 --norandommap --output-format=terse --terse-version=3 --percentile_list=50:99 --lat_percentiles=1${FIO_ARGS:+ $FIO_ARGS}"
@@ -92,6 +126,8 @@ job_args() {
 	sw1m4) echo "--rw=write --bs=1M --iodepth=4 --size=${SIZE_MB}M" ;;
 	sr1m32) echo "--rw=read --bs=1M --iodepth=$qd --numjobs=$NPROC --size=${per}M --offset_increment=${per}M" ;;
 	sw1m32) echo "--rw=write --bs=1M --iodepth=$qd --numjobs=$NPROC --size=${per}M --offset_increment=${per}M" ;;
+	prr4k1) echo "--rw=randread --bs=4k --iodepth=1 --hipri=1 --size=${SIZE_MB}M" ;;
+	prr4k32) echo "--rw=randread --bs=4k --iodepth=32 --hipri=1 --size=${SIZE_MB}M" ;;
 	*) return 1 ;;
 	esac
 }
@@ -123,32 +159,70 @@ run_fio() {
 # Pre-fill the area once on each device, so that reads find data: null_blk
 # (memory_backed) and dmahba allocate pages on first write and read holes
 # as zeros without copying, while scsi_debug's store is allocated whole.
-for dev in $DEVS; do
-	fio --name=fill --filename="/dev/$(disk "$dev")" --direct=1 --ioengine=io_uring \
-		--rw=write --bs=1M --iodepth=4 --size="${SIZE_MB}M" >/dev/null 2>/tmp/fio.err ||
-		die "pre-fill of $dev: $(head -c 300 /tmp/fio.err)"
-done
+# Done again after a reload: the stores go with the modules.
+prefill() {
+	for dev in $DEVS; do
+		fio --name=fill --filename="/dev/$(disk "$dev")" --direct=1 --ioengine=io_uring \
+			--rw=write --bs=1M --iodepth=4 --size="${SIZE_MB}M" >/dev/null 2>/tmp/fio.err ||
+			die "pre-fill of $dev: $(head -c 300 /tmp/fio.err)"
+	done
+}
 
 # --- the measured runs ------------------------------------------------------
-rep=1
-while [ $rep -le "$REPS" ]; do
-	# rotate the device order: rep 1 "a b c", rep 2 "b c a", ...
-	# shellcheck disable=SC2086
-	set -- $DEVS
-	k=1
-	while [ $k -lt $rep ]; do
-		first=$1
-		shift
-		set -- "$@" "$first"
-		k=$((k + 1))
-	done
-	order="$*"
-	for job in $JOBS; do
-		for dev in $order; do
-			echo "BENCH-RUN $job $dev $rep $(run_fio "$dev" "$job")"
+run_jobs() {	# run_jobs "JOB..."
+	run_list=$1
+	rep=1
+	while [ $rep -le "$REPS" ]; do
+		# rotate the device order: rep 1 "a b c", rep 2 "b c a", ...
+		# shellcheck disable=SC2086
+		set -- $DEVS
+		k=1
+		while [ $k -lt $rep ]; do
+			first=$1
+			shift
+			set -- "$@" "$first"
+			k=$((k + 1))
 		done
+		order="$*"
+		for job in $run_list; do
+			for dev in $order; do
+				echo "BENCH-RUN $job $dev $rep $(run_fio "$dev" "$job")"
+			done
+		done
+		rep=$((rep + 1))
 	done
-	rep=$((rep + 1))
+}
+
+# polled_counts: evidence that dmahba's polled jobs completed by polling: the
+# sum of the "polled" column of its debugfs stats (windows a poll found
+# ended). null_blk and scsi_debug keep no such count in 6.1's default
+# settings; their io_poll of 1 says that their poll queue exists.
+polled_counts() {
+	mountpoint -q /sys/kernel/debug 2>/dev/null || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	n=0
+	for f in /sys/kernel/debug/dmahba/*/stats; do
+		[ -f "$f" ] || continue
+		n=$((n + $(awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "polled") c = i; next } c { s += $c } END { print s + 0 }' "$f")))
+	done
+	echo "dmahba_polled=$n"
+}
+
+IRQ_JOBS='' POLL_JOBS=''
+for job in $JOBS; do
+	case $job in p*) POLL_JOBS="$POLL_JOBS $job" ;; *) IRQ_JOBS="$IRQ_JOBS $job" ;; esac
 done
+if [ -n "$IRQ_JOBS" ]; then
+	load_devices irq
+	prefill
+	run_jobs "$IRQ_JOBS"
+	[ -z "$POLL_JOBS" ] || unload_devices
+fi
+if [ -n "$POLL_JOBS" ]; then
+	load_devices poll
+	prefill
+	info "polled-before $(polled_counts)"
+	run_jobs "$POLL_JOBS"
+	info "polled-after $(polled_counts)"
+fi
 
 echo "BENCH-DONE"

@@ -14,7 +14,9 @@
 # Environment (defaults in brackets):
 #   BENCH_KERNEL [6.1]  BENCH_RUNTIME s per run [5]  BENCH_RAMP s [1]  BENCH_REPS [3]
 #   BENCH_SIZE_MB area every job covers, pre-filled [256]
-#   BENCH_JOBS subset of rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32 [all]
+#   BENCH_JOBS subset of rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32
+#   prr4k1 prr4k32 [all]; the p* jobs are polled (io_uring --hipri=1) on the
+#   devices reloaded with poll_queues=1, after the others
 #   BENCH_FIO_ARGS more fio options for every run, BENCH_DMAHBA_ARGS more dmahba
 #   parameters (no quotes or backslashes in either)
 #   BENCH_MEM [3G]  BENCH_CPUS [2]  BENCH_APPEND guest command line additions
@@ -25,7 +27,7 @@ set -euo pipefail
 label=${BENCH_KERNEL:-6.1}
 BENCH_RUNTIME=${BENCH_RUNTIME:-5} BENCH_RAMP=${BENCH_RAMP:-1} BENCH_REPS=${BENCH_REPS:-3}
 BENCH_SIZE_MB=${BENCH_SIZE_MB:-256} BENCH_FIO_ARGS=${BENCH_FIO_ARGS:-} BENCH_DMAHBA_ARGS=${BENCH_DMAHBA_ARGS:-}
-BENCH_JOBS=${BENCH_JOBS:-rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32}
+BENCH_JOBS=${BENCH_JOBS:-rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32 prr4k1 prr4k32}
 mem=${BENCH_MEM:-3G} cpus=${BENCH_CPUS:-2} append=${BENCH_APPEND:-} doc=${BENCH_DOC:-$top/docs/bench.md}
 runtime=$BENCH_RUNTIME reps=$BENCH_REPS size=$BENCH_SIZE_MB jobs=$BENCH_JOBS
 out=$top/out/bench
@@ -36,7 +38,7 @@ done
 [ "$runtime" -gt 0 ] || die "BENCH_RUNTIME must be at least 1"
 [[ ! "$BENCH_FIO_ARGS$BENCH_DMAHBA_ARGS" =~ [\'\"\\] ]] || die "no quotes or backslashes in BENCH_FIO_ARGS, BENCH_DMAHBA_ARGS"
 for j in $jobs; do
-	case $j in rr4k1 | rw4k1 | rr4k32 | rw4k32 | sr1m4 | sw1m4 | sr1m32 | sw1m32) ;; *) die "unknown job '$j'" ;; esac
+	case $j in rr4k1 | rw4k1 | rr4k32 | rw4k32 | sr1m4 | sw1m4 | sr1m32 | sw1m32 | prr4k1 | prr4k32) ;; *) die "unknown job '$j'" ;; esac
 done
 
 rm -rf "$out"
@@ -89,15 +91,16 @@ $1 == "BENCH-RUN" {
 	byrep[k SUBSEP $4] = $5; reps[$4] = 1
 }
 END {
-	split("rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32", order, " ")
+	no = split("rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32 prr4k1 prr4k32", order, " ")
 	d["rr4k1"] = "4 KiB random read, QD1"; d["rw4k1"] = "4 KiB random write, QD1"
 	d["rr4k32"] = "4 KiB random read, QD32"; d["rw4k32"] = "4 KiB random write, QD32"
 	d["sr1m4"] = "1 MiB sequential read, QD4"; d["sw1m4"] = "1 MiB sequential write, QD4"
 	d["sr1m32"] = "1 MiB sequential read, QD32 (jobs x depth)"; d["sw1m32"] = "1 MiB sequential write, QD32 (jobs x depth)"
+	d["prr4k1"] = "polled 4 KiB random read, QD1"; d["prr4k32"] = "polled 4 KiB random read, QD32"
 	split("null_blk scsi_debug dmahba", devs, " ")
 	print "| job | device | IOPS | MB/s | p50 latency (µs) | p99 latency (µs) | spread of IOPS | runs |"
 	print "|---|---|---:|---:|---:|---:|---:|---:|"
-	for (o = 1; o <= 8; o++) {
+	for (o = 1; o <= no; o++) {
 		j = order[o]
 		if (index(" " jobs " ", " " j " ") == 0) continue
 		for (e = 1; e <= 3; e++) {
@@ -110,7 +113,7 @@ END {
 	print ""
 	print "| job | dmahba / scsi_debug | dmahba / null_blk | goal: ≥ 1.0 × scsi_debug | dmahba / scsi_debug per repetition: median (min-max) |"
 	print "|---|---:|---:|---|---:|"
-	for (o = 1; o <= 8; o++) {
+	for (o = 1; o <= no; o++) {
 		j = order[o]
 		if (index(" " jobs " ", " " j " ") == 0) continue
 		kd = j SUBSEP "dmahba"; ks = j SUBSEP "scsi_debug"; kn = j SUBSEP "null_blk"
@@ -159,6 +162,11 @@ gen=$out/bench-section.md
 	echo "  - null_blk: \`$(info 'params null_blk')\`"
 	echo "  - scsi_debug: \`$(info 'params scsi_debug')\`"
 	echo "  - dmahba: \`$(info 'params dmahba')\` over softdma (\`$(info 'dmahba channels')\` channels)"
+	if grep -q '^BENCH-INFO params-poll ' "$out/console.log"; then
+		echo "  - polled jobs (\`polled ...\` rows, fio \`--hipri=1\`): the three reloaded after the other jobs with \`poll_queues=1\`"
+		echo "    (io_poll: $(sed -n 's/^BENCH-INFO io_poll \([^ ]*\) [^ ]* /\1=/p' "$out/console.log" | tr '\n' ' ' | sed 's/ $//');"
+		echo "    dmahba's debugfs poll counter before and after the polled runs: $(info polled-before), $(info polled-after))"
+	fi
 	sed -n 's/^BENCH-INFO queue /  - queue: /p' "$out/console.log"
 	echo "- fio: \`$(info fio_common) --filename=/dev/<dev>\` plus, per job: 4 KiB \`--rw=randread|randwrite --bs=4k --iodepth=1|32\`;"
 	echo "  1 MiB \`--rw=read|write --bs=1M --iodepth=4\`, and QD32 as \`--numjobs=$(info nproc) --iodepth=$((32 / $(info nproc)))\` on disjoint areas."
