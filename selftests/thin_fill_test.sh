@@ -154,9 +154,11 @@ got=$(dd if=/dev/"$sd" bs=1M count="$n" iflag=direct 2>/dev/null | md5sum | cut 
 ksft_check "the $n MiB written read back intact" [ "$want" = "$got" ]
 ksft_check "reads past the failure work (MiB $((n + 1)) reads zeros)" reads_zero "$sd" $((n + 1))
 
-# UNMAP of the whole disk gives the memory back
+# UNMAP of the whole disk gives the memory back: one command per 32 MiB,
+# the MAXIMUM UNMAP LBA COUNT the Block Limits VPD page reports
+lbs=$(cat /sys/block/"$sd"/queue/logical_block_size)
 t0=$(now)
-sg_unmap -f --all=0,1048576 /dev/"$sg" > "$tmp/unmap.out" 2>&1
+sg_unmap -f --all=0,$((32 * 1048576 / lbs)) /dev/"$sg" > "$tmp/unmap.out" 2>&1
 rc=$?
 t1=$(now)
 sync
