@@ -25,6 +25,11 @@
 #                       (in the chroot for 6.12, 7.2), copy the modules it
 #                       installed into DEST, dkms remove
 #   shell LABEL [CMD]   run CMD (a shell) in the chroot, the tree bind-mounted
+#   dmatest LABEL       print the path of drivers/dma/dmatest.c from the
+#                       kernel source package of LABEL's release and series
+#                       (6.1: make deps' copy; chroots: apt-get download there
+#                       on first use, only that file kept in $DMAHBA_CACHE/
+#                       src-PACKAGE); fails with the reason if there is none
 # Environment: DMAHBA_CACHE (/var/cache/dmahba), DMAHBA_MIRROR (default: the
 # mirror this machine's apt uses), DMAHBA_SRC (the tree; default this one).
 set -euo pipefail
@@ -282,6 +287,64 @@ cmd_dkms() {
 	note "installed by dkms: $(cd "$out" && echo *)"
 }
 
+cmd_dmatest() {
+	local label=$1 kv xy pkg ver dir f deb log mk inc
+	load_info "$label"
+	# the kernel's upstream version (KVER may say 6.1.0 for 6.1.192): from
+	# its headers' Makefile, which may include the -common one's
+	mk=$L_KDIR/Makefile
+	inc=$(sed -n 's/^include //p' "$mk" | head -n1)
+	[ -z "$inc" ] || mk=$L_CHROOT$inc
+	kv=$(awk -F' = ' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 } $1 == "SUBLEVEL" { s = $2 }
+		END { if (v != "" && p != "") print v "." p "." s }' "$mk")
+	[ -n "$kv" ] || die "no VERSION and PATCHLEVEL in $mk"
+	xy=${kv%.*}
+	pkg=linux-source-$xy
+	if [ -z "$L_CHROOT" ]; then
+		ver=$(dpkg-query -W -f='${Version}' "$pkg" 2> /dev/null) || die "$pkg is not installed; run make deps"
+		f=$top/.cache/linux-src/drivers/dma/dmatest.c
+		[ -e "$f" ] || die "no $f; run make deps"
+	else
+		dir=$CACHE/src-$pkg
+		f=$dir/drivers/dma/dmatest.c
+		if [ ! -s "$dir/.dmahba-version" ] || [ ! -e "$f" ]; then
+			need_root "fetching $pkg"
+			mkdir -p "$dir"
+			exec 9> "$dir.lock"
+			flock 9
+		fi
+		# the package's candidate in the chroot's lists (from prepare);
+		# only drivers/dma/dmatest.c is kept, the .deb is deleted
+		if [ ! -s "$dir/.dmahba-version" ] || [ ! -e "$f" ]; then
+			ver=$(chroot "$L_CHROOT" apt-cache show --no-all-versions "$pkg" 2> /dev/null |
+				sed -n 's/^Version: //p' | head -n1)
+			[ -n "$ver" ] || die "$L_SUITE has no package $pkg (kernel $L_KVER)"
+			log=$CACHE/src-$pkg.log
+			note "fetching $pkg $ver ($L_SUITE) for its drivers/dma/dmatest.c"
+			rm -rf "${dir:?}"/*.deb "$dir/drivers"
+			# shellcheck disable=SC2016 # that sh's
+			quiet "$log" in_chroot "$L_CHROOT" "$dir" /bin/sh -c 'cd "$0" && apt-get download "$1"' "$dir" "$pkg" ||
+				die "apt-get download $pkg in $L_CHROOT failed"
+			deb=$(find "$dir" -maxdepth 1 -name "${pkg}_*.deb" | head -n1)
+			[ -n "$deb" ] || die "apt-get download $pkg left no .deb in $dir"
+			dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$pkg.tar.xz" |
+				tar -xJ -C "$dir" --strip-components=1 "$pkg/drivers/dma/dmatest.c" ||
+				die "no $pkg/drivers/dma/dmatest.c in $deb"
+			rm -f "$deb"
+			echo "$ver" > "$dir/.dmahba-version"
+		fi
+		ver=$(cat "$dir/.dmahba-version")
+	fi
+	# built against this kernel's headers: the same upstream x.y, at least
+	case ${ver%%-*} in
+	"$xy" | "$xy".*) ;;
+	*) die "$pkg $ver is not of kernel $L_KVER's series $xy ($kv)" ;;
+	esac
+	[ "${ver%%-*}" = "$kv" ] ||
+		note "dmatest.c of $pkg ${ver%%-*} for kernel $kv ($L_KVER): same $xy series, other stable release"
+	echo "$f"
+}
+
 cmd_shell() {
 	local label=$1
 	shift
@@ -298,6 +361,6 @@ cmd=${1:-}
 shift
 case $cmd in
 _chroot-exec) chroot_exec "$@" ;;
-prepare | info | make | modules | dkms | shell) "cmd_$cmd" "$@" ;;
+prepare | info | make | modules | dkms | shell | dmatest) "cmd_$cmd" "$@" ;;
 *) usage ;;
 esac

@@ -71,14 +71,18 @@ dmatest_run() {
 		: > $tmp/sum
 		return 1
 	fi
+	# run reads N while the threads are not yet scheduled (pending) as
+	# well as when they have ended: the run is over when it reads N and
+	# every thread has printed its summary (it does on every path)
 	_i=0
-	while [ "$(cat /sys/module/dmatest/parameters/run)" = Y ] &&
-	      [ $_i -lt $((RUN_BOUND * 10)) ]; do
+	while [ $_i -lt $((RUN_BOUND * 10)) ]; do
+		[ "$(cat /sys/module/dmatest/parameters/run)" != Y ] &&
+			[ "$(dmesg | sed -n "/$_mark/,\$p" | grep -c "$1-.*: summary ")" -ge "$2" ] && break
 		sleep 0.1
 		_i=$((_i + 1))
 	done
 	_done=0
-	[ "$(cat /sys/module/dmatest/parameters/run)" = Y ] && _done=1
+	[ $_i -lt $((RUN_BOUND * 10)) ] || _done=1
 	[ $_done = 0 ] && rmmod dmatest	# (a hung run cannot be unloaded)
 	dmesg | sed -n "/$_mark/,\$p" > $tmp/log
 	# "dma0chan0-copy0: summary 500 tests, 0 failures 1234.56 iops 79012 KB/s (0)"
