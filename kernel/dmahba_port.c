@@ -8,9 +8,9 @@
  * on the queue's pending list until the miniport has said NextRequest, and
  * are then handed to ->start_io(). A window (IoMapTransfer) becomes a chain
  * of memcpy descriptors between the request's mapped scatterlist and the
- * HBA side the miniport names; only the last descriptor asks for a callback,
- * and that callback is the HBA's interrupt, raised once ->dma_started() has
- * armed the HBA. Notifications are latched and acted upon when the
+ * HBA side the miniport names; every descriptor has a callback, so that the
+ * failure of any of them fails the window, and the last one's callback is
+ * the HBA's interrupt, raised once ->dma_started() has armed the HBA. Notifications are latched and acted upon when the
  * miniport's callback returns (dmahba_port_run()); the midlayer gets its
  * commands back (scsi_done()) outside the queue lock.
  *

@@ -84,6 +84,8 @@ struct dmahba_port_stats {
  *	callback said so, or on a poll queue dmaengine_tx_status() of @cookie
  * @result: the transfer's dmaengine result
  * @residue: bytes not transferred, as the channel reported them
+ * @desc_result: the first failure a descriptor before the last reported
+ *	(DMA_TRANS_NOERROR if none); it fails the whole window
  * @cookie: the cookie of the window's last descriptor (poll queues)
  */
 struct dmahba_port_window {
@@ -97,6 +99,7 @@ struct dmahba_port_window {
 	bool dma_done;
 	enum dmaengine_tx_result result;
 	u32 residue;
+	enum dmaengine_tx_result desc_result;
 	dma_cookie_t cookie;
 };
 
