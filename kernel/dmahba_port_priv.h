@@ -19,6 +19,7 @@
 #ifndef DMAHBA_PORT_PRIV_H
 #define DMAHBA_PORT_PRIV_H
 
+#include <linux/atomic.h>
 #include <linux/blk-mq.h>
 #include <linux/dmaengine.h>
 #include <linux/interrupt.h>
@@ -42,6 +43,12 @@ enum dmahba_port_req_state {
 #define DMAHBA_PORT_REQ_EH	BIT(8)
 /* flags bit: the miniport got the request (StartIo), so it releases it */
 #define DMAHBA_PORT_REQ_STARTED	BIT(9)
+/*
+ * flags bit, set under the queue lock when the return claims a completed
+ * request: the return calls scsi_done(); the error handler must not take
+ * the command but wait for that (dmahba_port_wait_midlayer())
+ */
+#define DMAHBA_PORT_REQ_MIDLAYER	BIT(10)
 #define DMAHBA_PORT_REQ_STATE	0xff
 
 /* memory-side pieces one slave_sg descriptor of a window may take */
@@ -113,6 +120,8 @@ struct dmahba_port_window {
  * @pending: requests waiting for StartIo
  * @active: requests the miniport owns
  * @done: completed requests waiting to be returned to the midlayer
+ * @returning: returns to the midlayer claimed and not yet finished (atomic,
+ *	raised under @lock, lowered without it)
  * @ready: NextRequest latched: StartIo may be called
  * @sync_needed: the channel was terminated; synchronize before reuse
  * @win: the window in flight
@@ -133,6 +142,7 @@ struct dmahba_port_queue {
 	struct list_head pending;
 	struct list_head active;
 	struct list_head done;
+	atomic_t returning;
 	bool ready;
 	bool sync_needed;
 	struct dmahba_port_window win;
@@ -204,6 +214,7 @@ void dmahba_port_run(struct dmahba_port_queue *q);
 void dmahba_port_cancel_window(struct dmahba_port_queue *q);
 void dmahba_port_complete(struct dmahba_port_queue *q, struct dmahba_port_req *req);
 void dmahba_port_sync(struct dmahba_port_queue *q);
+void dmahba_port_wait_midlayer(struct dmahba_port_queue *q);
 
 /* dmahba_port_dma.c */
 int dmahba_port_poll(struct dmahba_port_queue *q);
