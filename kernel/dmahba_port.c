@@ -100,7 +100,7 @@ static void dmahba_port_unlock_return(struct dmahba_port_queue *q,
 			if (!(req->flags & DMAHBA_PORT_REQ_EH))
 				req->flags |= DMAHBA_PORT_REQ_MIDLAYER;
 		list_splice_init(&q->done, &done);
-	} else {
+	} else if (!q->dying) {
 		queue_work(system_highpri_wq, &q->sync_work);
 	}
 	if (!list_empty(&done))
@@ -187,7 +187,7 @@ void dmahba_port_run(struct dmahba_port_queue *q)
 	for (;;) {
 		if (w->mapped && w->start_latched && !w->start_held) {
 			hold = xchg(&q->port->hold_ms, 0);
-			if (hold) {
+			if (hold && !q->dying) {
 				/* a slow adapter channel grant (test knob) */
 				w->start_held = true;
 				mod_delayed_work(system_wq, &q->start_work,

@@ -124,6 +124,7 @@ struct dmahba_port_window {
  *	raised under @lock, lowered without it)
  * @ready: NextRequest latched: StartIo may be called
  * @sync_needed: the channel was terminated; synchronize before reuse
+ * @dying: the port is being destroyed: no work item is queued any more
  * @win: the window in flight
  * @slave: the channel can do slave_sg: one descriptor per HBA segment
  * @poll: a poll queue (HCTX_TYPE_POLL): its windows ask for no interrupt
@@ -145,6 +146,7 @@ struct dmahba_port_queue {
 	atomic_t returning;
 	bool ready;
 	bool sync_needed;
+	bool dying;
 	struct dmahba_port_window win;
 	bool slave;
 	bool poll;
