@@ -10,9 +10,10 @@
  * of memcpy descriptors between the request's mapped scatterlist and the
  * HBA side the miniport names; every descriptor has a callback, so that the
  * failure of any of them fails the window, and the last one's callback is
- * the HBA's interrupt, raised once ->dma_started() has armed the HBA. Notifications are latched and acted upon when the
- * miniport's callback returns (dmahba_port_run()); the midlayer gets its
- * commands back (scsi_done()) outside the queue lock.
+ * the HBA's interrupt, raised once ->dma_started() has armed the HBA.
+ * Notifications are latched and acted upon when the miniport's callback
+ * returns (dmahba_port_run()); the midlayer gets its commands back
+ * (scsi_done()) outside the queue lock.
  *
  * Cancelling a window terminates the channel with dmaengine_terminate_async(),
  * which is allowed in atomic context; until dmaengine_synchronize() has run
