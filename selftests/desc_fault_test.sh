@@ -90,6 +90,16 @@ get() { dd if="$dev" of="$1" bs=$((BLKS * 512)) skip=$((LBA / BLKS)) count=1 ifl
 
 dd if=/dev/urandom of=$tmp/a bs=$((BLKS * 512)) count=1 2>/dev/null
 dd if=/dev/urandom of=$tmp/b bs=$((BLKS * 512)) count=1 2>/dev/null
+# The store allocates a page on the first write to it, and joins pages
+# that happen to be contiguous into one HBA segment (one descriptor): so
+# the pages of the test range are allocated interleaved with those of
+# another range, 4 KiB at a time, to give its window several segments.
+i=0
+while [ $i -lt $((BLKS / 8)) ]; do
+	dd if=/dev/zero of="$dev" bs=4096 seek=$((LBA / 8 + i)) count=1 oflag=direct 2>/dev/null
+	dd if=/dev/zero of="$dev" bs=4096 seek=$((LBA / 8 + 1024 + i)) count=1 oflag=direct 2>/dev/null
+	i=$((i + 1))
+done
 put $tmp/a || { ksft_fail "write the pattern"; ksft_exit; }
 
 # How many descriptors one window takes (the store's pages): the faults go
