@@ -342,6 +342,11 @@ static void dmahba_remove(struct platform_device *pdev)
 
 	debugfs_remove_recursive(h->debugfs);
 	scsi_remove_host(h->shost);
+	/*
+	 * The channels are terminated and synchronized and the port's work
+	 * drained before the LUs go: a late callback or poll must not find
+	 * its window's store freed.
+	 */
 	dmahba_port_destroy(h->port);
 	dmahba_destroy_lus(h);
 	scsi_host_put(h->shost);

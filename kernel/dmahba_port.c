@@ -8,11 +8,12 @@
  * on the queue's pending list until the miniport has said NextRequest, and
  * are then handed to ->start_io(). A window (IoMapTransfer) becomes a chain
  * of memcpy descriptors between the request's mapped scatterlist and the
- * HBA side the miniport names; only the last descriptor asks for a callback,
- * and that callback is the HBA's interrupt, raised once ->dma_started() has
- * armed the HBA. Notifications are latched and acted upon when the
- * miniport's callback returns (dmahba_port_run()); the midlayer gets its
- * commands back (scsi_done()) outside the queue lock.
+ * HBA side the miniport names; every descriptor has a callback, so that the
+ * failure of any of them fails the window, and the last one's callback is
+ * the HBA's interrupt, raised once ->dma_started() has armed the HBA.
+ * Notifications are latched and acted upon when the miniport's callback
+ * returns (dmahba_port_run()); the midlayer gets its commands back
+ * (scsi_done()) outside the queue lock.
  *
  * Cancelling a window terminates the channel with dmaengine_terminate_async(),
  * which is allowed in atomic context; until dmaengine_synchronize() has run
@@ -30,6 +31,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/blk-mq.h>
 #include <linux/delay.h>
 #include <linux/dmaengine.h>
@@ -47,12 +49,15 @@
 #include "dmahba_port_priv.h"
 #include "dmahba_trace.h"
 
-/* Return completed requests to the midlayer. Called without the lock. */
+/*
+ * Return completed requests to the midlayer. Called without the lock, with
+ * @done claimed by dmahba_port_unlock_return() and q->returning raised.
+ */
 static void dmahba_port_return(struct dmahba_port_queue *q,
 			       struct list_head *done)
 {
 	struct dmahba_port_req *req, *tmp;
-	bool eh;
+	unsigned int mid;
 
 	list_for_each_entry_safe(req, tmp, done, node) {
 		list_del_init(&req->node);
@@ -62,31 +67,50 @@ static void dmahba_port_return(struct dmahba_port_queue *q,
 			scsi_dma_unmap(req->scmd);
 			req->nsg = 0;
 		}
-		eh = req->flags & DMAHBA_PORT_REQ_EH;
+		/* decided under the lock; the error handler no longer changes it */
+		mid = req->flags & DMAHBA_PORT_REQ_MIDLAYER;
 		/*
 		 * The error handler may take the command once this is seen;
 		 * pairs with smp_load_acquire() in dmahba_port_wait_returned().
+		 * Once scsi_done() ran, @req may be a new command: not touched.
 		 */
-		smp_store_release(&req->flags, DMAHBA_PORT_REQ_RETURNED);
-		if (!eh)
+		smp_store_release(&req->flags, DMAHBA_PORT_REQ_RETURNED | mid);
+		if (mid)
 			scsi_done(req->scmd);
 	}
+	/* pairs with dmahba_port_wait_midlayer() */
+	atomic_dec_return_release(&q->returning);
 }
 
+/*
+ * Claim the done list for the return, under the lock: each request not
+ * taken by the error handler (DMAHBA_PORT_REQ_EH) is marked for scsi_done()
+ * (DMAHBA_PORT_REQ_MIDLAYER), and from then on the error handler does not
+ * take it but waits for the return (dmahba_port_wait_midlayer()). Exactly
+ * one of the two returns a command.
+ */
 static void dmahba_port_unlock_return(struct dmahba_port_queue *q,
 				      unsigned long flags, bool bh)
 	__releases(&q->lock)
 {
+	struct dmahba_port_req *req;
 	LIST_HEAD(done);
 
-	if (!q->sync_needed)
+	if (!q->sync_needed) {
+		list_for_each_entry(req, &q->done, node)
+			if (!(req->flags & DMAHBA_PORT_REQ_EH))
+				req->flags |= DMAHBA_PORT_REQ_MIDLAYER;
 		list_splice_init(&q->done, &done);
-	else
+	} else if (!q->dying) {
 		queue_work(system_highpri_wq, &q->sync_work);
+	}
+	if (!list_empty(&done))
+		atomic_inc(&q->returning);
 	spin_unlock_irqrestore(&q->lock, flags);
 	if (bh)
 		local_bh_enable();
-	dmahba_port_return(q, &done);
+	if (!list_empty(&done))
+		dmahba_port_return(q, &done);
 }
 
 /**
@@ -96,7 +120,13 @@ static void dmahba_port_unlock_return(struct dmahba_port_queue *q,
  *
  * The completed requests go back to the midlayer (scsi_done()) after the
  * lock is dropped, unless the channel still has to be synchronized: then
- * the sync work returns them.
+ * the sync work returns them. Who returns a completed command is decided
+ * under the lock: a command the error handler took (its abort found it
+ * completed) is left to it and gets no scsi_done(); any other is marked
+ * for scsi_done() before the lock is dropped, and the error handler then
+ * waits for that scsi_done() (dmahba_port_wait_midlayer()) instead of
+ * taking it. So no scsi_done() can come after the error handler has
+ * returned a command, however the two race.
  *
  * Context: any context; called with @q->lock held, returns without it.
  */
@@ -158,7 +188,7 @@ void dmahba_port_run(struct dmahba_port_queue *q)
 	for (;;) {
 		if (w->mapped && w->start_latched && !w->start_held) {
 			hold = xchg(&q->port->hold_ms, 0);
-			if (hold) {
+			if (hold && !q->dying) {
 				/* a slow adapter channel grant (test knob) */
 				w->start_held = true;
 				mod_delayed_work(system_wq, &q->start_work,
@@ -278,6 +308,22 @@ static void dmahba_port_sync_work(struct work_struct *work)
 		dmahba_port_sync(q);
 }
 
+/**
+ * dmahba_port_wait_midlayer() - wait until no return to the midlayer runs
+ * @q: the DMA context
+ *
+ * A return claimed under the lock before this is called has called its
+ * scsi_done()s once this returns.
+ *
+ * Context: process context, may sleep.
+ */
+void dmahba_port_wait_midlayer(struct dmahba_port_queue *q)
+{
+	/* pairs with atomic_dec_return_release() in dmahba_port_return() */
+	while (atomic_read_acquire(&q->returning))
+		usleep_range(50, 100);
+}
+
 /* A held-back DmaStarted is due, unless its window was cancelled meanwhile. */
 static void dmahba_port_start_work(struct work_struct *work)
 {
@@ -318,6 +364,7 @@ void dmahba_port_queue_init(struct dmahba_port_queue *q, struct dmahba_port *por
 	INIT_LIST_HEAD(&q->pending);
 	INIT_LIST_HEAD(&q->active);
 	INIT_LIST_HEAD(&q->done);
+	atomic_set(&q->returning, 0);
 	q->slave = dma_has_cap(DMA_SLAVE, chan->device->cap_mask);
 	sg_init_table(q->sg, DMAHBA_PORT_SG_MAX);
 	INIT_WORK(&q->sync_work, dmahba_port_sync_work);

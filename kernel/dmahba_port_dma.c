@@ -41,9 +41,37 @@ static void dmahba_port_dma_done(void *param, const struct dmaengine_result *res
 		w->dma_done = true;
 		w->result = res ? res->result : DMA_TRANS_NOERROR;
 		w->residue = res ? res->residue : 0;
+		if (w->desc_result != DMA_TRANS_NOERROR) {
+			/* a descriptor before the last failed: none counts */
+			w->result = w->desc_result;
+			w->residue = w->length;
+		}
 		dmahba_port_run(q);
 	}
 	dmahba_port_unlock(q, flags);
+}
+
+/*
+ * The callback of a window's other descriptors: a provider that does not
+ * halt on an error goes on with the next descriptor, so the failure of one
+ * in the middle shows only in its own result. It is kept for the window's
+ * end (dmahba_port_dma_done()). Descriptors complete in order, and a window
+ * is mapped only once the channel is synchronized after a cancel, so what
+ * this finds mapped is the window the descriptor belongs to.
+ */
+static void dmahba_port_desc_done(void *param, const struct dmaengine_result *res)
+{
+	struct dmahba_port_queue *q = param;
+	struct dmahba_port_window *w = &q->win;
+	unsigned long flags;
+
+	if (!res || (res->result == DMA_TRANS_NOERROR && !res->residue))
+		return;
+	spin_lock_irqsave(&q->lock, flags);
+	if (w->mapped && !w->dma_done && w->desc_result == DMA_TRANS_NOERROR)
+		w->desc_result = res->result != DMA_TRANS_NOERROR ?
+				 res->result : DMA_TRANS_ABORTED;
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 /* Move to the next entry if the current one is used up. */
@@ -91,9 +119,10 @@ static bool dmahba_port_gather(struct dmahba_port_queue *q,
 }
 
 /*
- * Submit @tx. The window's last descriptor carries the callback and asks
- * for the interrupt, except on a poll queue, where its cookie is kept for
- * dmahba_port_poll() instead.
+ * Submit @tx. Every descriptor carries a callback and asks for the
+ * interrupt, so that each one's result counts; the last one's callback is
+ * the HBA's interrupt. On a poll queue none does: the last one's cookie is
+ * kept for dmahba_port_poll() instead.
  */
 static int dmahba_port_submit(struct dmahba_port_queue *q,
 			      struct dma_async_tx_descriptor *tx, bool last)
@@ -102,8 +131,9 @@ static int dmahba_port_submit(struct dmahba_port_queue *q,
 
 	if (!tx)
 		return -EIO;
-	if (last && !q->poll) {
-		tx->callback_result = dmahba_port_dma_done;
+	if (!q->poll) {
+		tx->callback_result = last ? dmahba_port_dma_done :
+					     dmahba_port_desc_done;
 		tx->callback_param = q;
 	}
 	cookie = dmaengine_submit(tx);
@@ -114,10 +144,10 @@ static int dmahba_port_submit(struct dmahba_port_queue *q,
 	return 0;
 }
 
-/* DMA_PREP_INTERRUPT on the window's last descriptor, unless polled */
+/* DMA_PREP_INTERRUPT on every descriptor (its callback), unless polled */
 static unsigned long dmahba_port_prep_flags(struct dmahba_port_queue *q, bool last)
 {
-	return DMA_CTRL_ACK | (last && !q->poll ? DMA_PREP_INTERRUPT : 0);
+	return DMA_CTRL_ACK | (!q->poll ? DMA_PREP_INTERRUPT : 0);
 }
 
 static int dmahba_port_submit_memcpy(struct dmahba_port_queue *q,
@@ -223,7 +253,7 @@ int dmahba_port_io_map_transfer(void *hw, struct dmahba_port_req *req,
 	 * Per HBA segment: one slave_sg descriptor over the pieces of the
 	 * buffer it meets (the HBA segment is the device side, its address
 	 * increments), or one memcpy descriptor when it meets one piece or
-	 * the channel has no slave_sg; only the last descriptor interrupts.
+	 * the channel has no slave_sg; each descriptor's result counts.
 	 */
 	for (h = 0; left; h++) {
 		if (h == nhba)

@@ -36,6 +36,14 @@ static void dmahba_port_wait_returned(struct dmahba_port_req *req)
  * whatever stage it is in and completes it; the channel is synchronized
  * before this returns, so nothing touches the command's memory afterwards.
  *
+ * Exactly one of the abort and the return to the midlayer
+ * (dmahba_port_unlock()) gives the command back, decided under the queue
+ * lock: if the return claimed it first (DMAHBA_PORT_REQ_MIDLAYER), the
+ * abort waits until its scsi_done() has been called (the midlayer ignores
+ * it, the command being timed out) and only then returns; otherwise the
+ * abort takes it (DMAHBA_PORT_REQ_EH) and the return calls no scsi_done().
+ * No scsi_done() for the command can follow this function's return.
+ *
  * Context: process context (SCSI error handler), may sleep.
  * Return: SUCCESS: the command is no longer with the host.
  */
@@ -45,7 +53,7 @@ int dmahba_port_eh_abort(struct scsi_cmnd *scmd)
 	struct dmahba_port_req *req = scsi_cmd_priv(scmd);
 	struct dmahba_port_queue *q = req_to_queue(port, req);
 	unsigned long flags;
-	bool sync;
+	bool sync, mid;
 
 	spin_lock_irqsave(&q->lock, flags);
 	switch (req_state(req)) {
@@ -67,18 +75,25 @@ int dmahba_port_eh_abort(struct scsi_cmnd *scmd)
 		}
 		break;
 	case DMAHBA_PORT_REQ_DONE:
-		req->flags |= DMAHBA_PORT_REQ_EH;
+		/* unless a return already claimed it for scsi_done() */
+		if (!(req->flags & DMAHBA_PORT_REQ_MIDLAYER))
+			req->flags |= DMAHBA_PORT_REQ_EH;
 		break;
 	default:
 		break;
 	}
+	/* decided under the lock: who returns the command */
+	mid = req->flags & DMAHBA_PORT_REQ_MIDLAYER;
 	sync = q->sync_needed;
 	if (!sync)
 		dmahba_port_run(q);
 	dmahba_port_unlock(q, flags);
 	if (sync)
 		dmahba_port_sync(q);
-	dmahba_port_wait_returned(req);
+	if (mid)
+		dmahba_port_wait_midlayer(q);	/* its scsi_done() has run */
+	else
+		dmahba_port_wait_returned(req);
 	return SUCCESS;
 }
 
@@ -116,6 +131,8 @@ int dmahba_port_eh_reset(struct Scsi_Host *shost, u64 lun)
 		dmahba_port_unlock(q, flags);
 		flush_work(&q->sync_work);
 		dmahba_port_sync(q);
+		/* no scsi_done() of a command returned here comes after */
+		dmahba_port_wait_midlayer(q);
 	}
 	return SUCCESS;
 }

@@ -223,21 +223,42 @@ struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 }
 
 /**
- * dmahba_port_destroy() - release the channels of a port
+ * dmahba_port_destroy() - quiesce a port and release its channels
  * @port: the port; its host has been removed, so no command is left
+ *
+ * In this order, so that a late completion finds nothing freed: first every
+ * context is marked dying (its lock no longer queues the sync work); then
+ * each channel is terminated and synchronized, after which no callback of
+ * it runs or will run; then the contexts' work items are cancelled (nothing
+ * can queue them any more) and a return to the midlayer still running on
+ * another CPU is waited for. Only then are the channels released and the
+ * contexts freed. The caller frees what the windows pointed at (the LUs'
+ * stores) after this.
  *
  * Context: process context, may sleep.
  */
 void dmahba_port_destroy(struct dmahba_port *port)
 {
+	struct dmahba_port_queue *q;
 	unsigned int i;
 
 	for (i = 0; i < port->nr_queues; i++) {
-		struct dmahba_port_queue *q = port->queues[i];
-
+		q = port->queues[i];
+		spin_lock_irq(&q->lock);
+		q->dying = true;
+		WARN_ON_ONCE(q->win.mapped || !list_empty(&q->pending) ||
+			     !list_empty(&q->active) || !list_empty(&q->done));
+		spin_unlock_irq(&q->lock);
+	}
+	for (i = 0; i < port->nr_queues; i++) {
+		q = port->queues[i];
+		dmaengine_terminate_sync(q->chan);
 		cancel_delayed_work_sync(&q->start_work);
 		cancel_work_sync(&q->sync_work);
-		dmaengine_terminate_sync(q->chan);
+		dmahba_port_wait_midlayer(q);
+	}
+	for (i = 0; i < port->nr_queues; i++) {
+		q = port->queues[i];
 		dma_release_channel(q->chan);
 		kfree(q);
 	}

@@ -19,6 +19,7 @@
 #ifndef DMAHBA_PORT_PRIV_H
 #define DMAHBA_PORT_PRIV_H
 
+#include <linux/atomic.h>
 #include <linux/blk-mq.h>
 #include <linux/dmaengine.h>
 #include <linux/interrupt.h>
@@ -42,6 +43,12 @@ enum dmahba_port_req_state {
 #define DMAHBA_PORT_REQ_EH	BIT(8)
 /* flags bit: the miniport got the request (StartIo), so it releases it */
 #define DMAHBA_PORT_REQ_STARTED	BIT(9)
+/*
+ * flags bit, set under the queue lock when the return claims a completed
+ * request: the return calls scsi_done(); the error handler must not take
+ * the command but wait for that (dmahba_port_wait_midlayer())
+ */
+#define DMAHBA_PORT_REQ_MIDLAYER	BIT(10)
 #define DMAHBA_PORT_REQ_STATE	0xff
 
 /* memory-side pieces one slave_sg descriptor of a window may take */
@@ -84,6 +91,8 @@ struct dmahba_port_stats {
  *	callback said so, or on a poll queue dmaengine_tx_status() of @cookie
  * @result: the transfer's dmaengine result
  * @residue: bytes not transferred, as the channel reported them
+ * @desc_result: the first failure a descriptor before the last reported
+ *	(DMA_TRANS_NOERROR if none); it fails the whole window
  * @cookie: the cookie of the window's last descriptor (poll queues)
  */
 struct dmahba_port_window {
@@ -97,6 +106,7 @@ struct dmahba_port_window {
 	bool dma_done;
 	enum dmaengine_tx_result result;
 	u32 residue;
+	enum dmaengine_tx_result desc_result;
 	dma_cookie_t cookie;
 };
 
@@ -110,8 +120,11 @@ struct dmahba_port_window {
  * @pending: requests waiting for StartIo
  * @active: requests the miniport owns
  * @done: completed requests waiting to be returned to the midlayer
+ * @returning: returns to the midlayer claimed and not yet finished (atomic,
+ *	raised under @lock, lowered without it)
  * @ready: NextRequest latched: StartIo may be called
  * @sync_needed: the channel was terminated; synchronize before reuse
+ * @dying: the port is being destroyed: no work item is queued any more
  * @win: the window in flight
  * @slave: the channel can do slave_sg: one descriptor per HBA segment
  * @poll: a poll queue (HCTX_TYPE_POLL): its windows ask for no interrupt
@@ -130,8 +143,10 @@ struct dmahba_port_queue {
 	struct list_head pending;
 	struct list_head active;
 	struct list_head done;
+	atomic_t returning;
 	bool ready;
 	bool sync_needed;
+	bool dying;
 	struct dmahba_port_window win;
 	bool slave;
 	bool poll;
@@ -201,6 +216,7 @@ void dmahba_port_run(struct dmahba_port_queue *q);
 void dmahba_port_cancel_window(struct dmahba_port_queue *q);
 void dmahba_port_complete(struct dmahba_port_queue *q, struct dmahba_port_req *req);
 void dmahba_port_sync(struct dmahba_port_queue *q);
+void dmahba_port_wait_midlayer(struct dmahba_port_queue *q);
 
 /* dmahba_port_dma.c */
 int dmahba_port_poll(struct dmahba_port_queue *q);

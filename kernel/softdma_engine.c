@@ -265,16 +265,25 @@ static struct softdma_desc *softdma_next(struct softdma_chan *sc, bool *kick)
 		return NULL;
 	if (sc->active)
 		return sc->active;
-
+again:
 	desc = list_first_entry(&sc->issued, struct softdma_desc, node);
 	list_del(&desc->node);
 	desc->state = SOFTDMA_DESC_ACTIVE;
 	sc->active = desc;
 	switch (softdma_fate(sc)) {
 	case SOFTDMA_FATE_FAIL:
-		softdma_halt(sc, desc);
 		*kick = true;
-		return NULL;
+		if (softdma_halt_on_error) {
+			softdma_halt(sc, desc);
+			return NULL;
+		}
+		/* no halt: only this descriptor's result tells */
+		sc->active = NULL;
+		softdma_complete(sc, desc, sc->fail_result, desc->len);
+		sc->nr_failed++;
+		if (!softdma_can_run(sc))
+			return NULL;
+		goto again;
 	case SOFTDMA_FATE_STALL:
 		sc->stalled = true;
 		return NULL;

@@ -55,6 +55,10 @@
  * - Only device_terminate_all (the reset) returns the channel to accepting
  *   work. It drops everything queued or running without callbacks; the
  *   cookies it drops also report DMA_ERROR.
+ * - With halt_on_error=0 (a provider that does not halt) the failed
+ *   descriptor completes with its failed result and residue, and the engine
+ *   goes on with the next one: no abort, no halt, and tx_status reports the
+ *   failed cookie DMA_COMPLETE; only its callback's result tells.
  *
  * Pause stops the engine at the next chunk boundary (at most one chunk of
  * data moves after device_pause returns); a paused channel completes no
@@ -95,6 +99,11 @@ static unsigned int bandwidth_kbps;
 module_param(bandwidth_kbps, uint, 0444);
 MODULE_PARM_DESC(bandwidth_kbps,
 		 "Initial bandwidth limit of every channel in kB/s (1000 bytes/s), 0 = unlimited. Default: 0");
+
+bool softdma_halt_on_error = true;
+module_param_named(halt_on_error, softdma_halt_on_error, bool, 0444);
+MODULE_PARM_DESC(halt_on_error,
+		 "Halt a channel on a failed descriptor (abort what follows) until terminate_all; 0 = go on with the next descriptor, the failure only in the failed one's result. Default: 1");
 
 static struct platform_device *softdma_pdev;
 

@@ -243,6 +243,7 @@ struct softdma_dev {
 };
 
 extern struct workqueue_struct *softdma_wq;
+extern bool softdma_halt_on_error;
 extern struct kmem_cache *softdma_desc_cache;
 
 /**
