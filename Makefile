@@ -6,6 +6,8 @@
 #   make                   build kernel/softdma.ko and kernel/dmahba.ko
 #   make KDIR=<dir>        ... against that kernel build directory
 #   make KERNELRELEASE=<v> ... against /lib/modules/<v>/build (as dkms does)
+#   make install           modules_install of the two
+#   make test-modules      build selftests/modules
 #   make check             static checks, then the kselftest suite in a VM
 #                          on each of KERNELS (check-static, check-vm: halves)
 #   make check-debug       the suite on a KASAN + lockdep + kmemleak 6.1
@@ -13,6 +15,7 @@
 #   make demo              the disk at work in a VM, with sg3_utils
 #   make bench             dmahba beside scsi_debug and null_blk, in one VM
 #   make deps              install what the targets need (apt-get, as root)
+#   make clean-build       remove the build's objects; clean: and out/
 
 ifeq ($(KBUILD_MODULES),)
 
@@ -78,6 +81,6 @@ dkms-check: deps
 	@$(TOP)/scripts/dkms-check.sh $(KERNELS)
 
 help:
-	@sed -n '3,16p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^$$/p' $(TOP)/Makefile | sed '$$d; s/^# \{0,1\}//'
 
 endif

@@ -16,71 +16,35 @@
 . "$(dirname "$0")/lib.sh"
 
 SDBG=/sys/kernel/debug/softdma
-DBG=/sys/kernel/debug/dmahba
 BLKS=128			# 64 KiB: one window (max_window_kb=64)
 LBA=2048
 
-require_root
 require_cmd awk cmp sg_raw dd
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
-if mod_loaded softdma; then
-	[ "$(cat /sys/module/softdma/parameters/halt_on_error 2>/dev/null)" = N ] || \
-		ksft_skip_all "softdma is loaded without halt_on_error=0"
-else
-	[ -f "$ko_dir/softdma.ko" ] || ksft_skip_all "softdma.ko not found in $ko_dir"
-fi
-
+! mod_loaded softdma || [ "$(cat /sys/module/softdma/parameters/halt_on_error 2>/dev/null)" = N ] ||
+	ksft_skip_all "softdma is loaded without halt_on_error=0"
 tmp=/tmp/desc_fault_test.$$
-mkdir -p $tmp
+fresh_dmahba_test
 K=""
-cleanup() {
+test_cleanup() {
 	if [ -n "$K" ] && [ -d "$K" ]; then
 		echo 0 > "$K"/fail_nth
 		echo read > "$K"/fail_mode
 	fi
-	unload_mods
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
 ksft_init
 
 if ! load_mod softdma halt_on_error=0; then
 	ksft_fail "softdma loads with halt_on_error=0"
 	ksft_exit
 fi
-if ! load_dmahba nr_channels=1 max_window_kb=64; then
-	ksft_fail "dmahba loads with nr_channels=1 max_window_kb=64"
-	ksft_exit
-fi
-h=$(dmahba_host)
+dmahba_up nr_channels=1 max_window_kb=64
 sg=$(dmahba_sg)
-dev=/dev/$(dmahba_sd)
 [ -d $SDBG ] || ksft_skip_all "softdma's debugfs knobs are missing ($SDBG)"
-ch=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $2; exit }' $DBG/host"$h"/stats)
+ch=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $2; exit }' "$stats")
 K=$SDBG/$ch
 [ -d "$K" ] || { ksft_fail "find the host's channel ($ch)"; ksft_exit; }
 diag "$dev ($sg) on host$h, channel $ch"
 
-# cdb10 OPCODE LBA BLOCKS: a READ(10)/WRITE(10) CDB as sg_raw wants it
-cdb10() {
-	printf '%s 00 %02x %02x %02x %02x 00 %02x %02x 00' "$1" \
-		$(($2 >> 24 & 255)) $(($2 >> 16 & 255)) $(($2 >> 8 & 255)) \
-		$(($2 & 255)) $(($3 >> 8 & 255)) $(($3 & 255))
-}
-# sense FILE: "KEY ASC ASCQ" (hex) of the sense data sg_raw -v printed
-sense() {
-	awk '/Raw sense data/ { f = 1; next }
-		f && /^ +[0-9a-f][0-9a-f]( |$)/ { for (i = 1; i <= NF; i++) b[n++] = $i }
-		END {
-			if (b[0] == "70" || b[0] == "71")
-				print substr(b[2], 2, 1), b[12], b[13]
-			else if (b[0] == "72" || b[0] == "73")
-				print substr(b[1], 2, 1), b[2], b[3]
-		}' "$1"
-}
 # shellcheck disable=SC2046 # the CDB's bytes are separate arguments
 sg_read() { sg_raw -v -r $((BLKS * 512)) -o "$1" /dev/"$sg" $(cdb10 28 $LBA $BLKS) > "$2" 2>&1; }
 # shellcheck disable=SC2046

@@ -34,20 +34,13 @@ DBG=/sys/kernel/debug/dmahba
 SDBG=/sys/kernel/debug/softdma
 LOGLVL=/proc/sys/dev/scsi/logging_level
 
-require_root
 require_cmd awk cmp taskset sg_raw dd
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] || \
-	ksft_skip_all "softdma is not loaded and softdma.ko is not in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 
 tr_dir=/sys/kernel/tracing
 [ -d $tr_dir/events ] || tr_dir=/sys/kernel/debug/tracing
 
 tmp=/tmp/fault_test.$$
-mkdir -p $tmp
+fresh_dmahba_test
 sd=""
 h=""
 old_tmo=""
@@ -62,27 +55,17 @@ knobs_off() {
 		echo read > "$_c/fail_mode"
 	done
 }
-cleanup() {
+test_cleanup() {
 	[ -d "$SDBG" ] && knobs_off
 	[ -n "$old_lvl" ] && echo "$old_lvl" > "$LOGLVL"
 	[ -n "$old_tmo" ] && [ -n "$sd" ] && echo "$old_tmo" > /sys/block/"$sd"/device/timeout 2>/dev/null
 	[ -n "$old_dl" ] && [ -n "$h" ] && echo "$old_dl" > /sys/class/scsi_host/host"$h"/eh_deadline 2>/dev/null
 	[ -e "$tr_dir"/events/dmahba/enable ] && echo 0 > "$tr_dir"/events/dmahba/enable
-	unload_mods
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
 ksft_init
 
-if ! load_dmahba nr_channels=2 max_window_kb=64; then
-	ksft_fail "dmahba loads with nr_channels=2 max_window_kb=64"
-	ksft_exit
-fi
-h=$(dmahba_host)
-sd=$(dmahba_sd)
+dmahba_up nr_channels=2 max_window_kb=64
 sg=$(dmahba_sg)
-dev=/dev/$sd
-stats=$DBG/host$h/stats
 sdev_dir=/sys/block/$sd/device
 [ -d $SDBG ] || { ksft_skip_all "softdma's debugfs knobs are missing ($SDBG)"; }
 
@@ -116,24 +99,6 @@ fi
 K=$SDBG/$ch
 pin() { taskset -c $cpu "$@"; }
 diag "$dev ($sg) on host$h; CPU $cpu -> hardware queue $q0 -> $ch"
-
-# cdb10 OPCODE LBA BLOCKS: a READ(10)/WRITE(10) CDB as sg_raw wants it
-cdb10() {
-	printf '%s 00 %02x %02x %02x %02x 00 %02x %02x 00' "$1" \
-		$(($2 >> 24 & 255)) $(($2 >> 16 & 255)) $(($2 >> 8 & 255)) \
-		$(($2 & 255)) $(($3 >> 8 & 255)) $(($3 & 255))
-}
-# sense FILE: "KEY ASC ASCQ" (hex) of the sense data sg_raw -v printed
-sense() {
-	awk '/Raw sense data/ { f = 1; next }
-		f && /^ +[0-9a-f][0-9a-f]( |$)/ { for (i = 1; i <= NF; i++) b[n++] = $i }
-		END {
-			if (b[0] == "70" || b[0] == "71")
-				print substr(b[2], 2, 1), b[12], b[13]
-			else if (b[0] == "72" || b[0] == "73")
-				print substr(b[1], 2, 1), b[2], b[3]
-		}' "$1"
-}
 
 # ===================================================== a) failed descriptors
 BLKS=512			# 256 KiB per command: 4 windows of 64 KiB, 1+ descriptors each

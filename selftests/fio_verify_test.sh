@@ -14,29 +14,16 @@
 # verified is printed.
 #
 # Runtime: 40-80 s under QEMU TCG on two cores (fio moves about 750 MiB in
-# all); every fio run is bounded by "timeout" (120 s).
+# all); every fio run is bounded by "timeout" ($FIO_TIMEOUT, 600 s).
 . "$(dirname "$0")/lib.sh"
 
 FIO_TIMEOUT=${FIO_TIMEOUT:-600}	# catches a hang; a slow machine needs its time
-DBG=/sys/kernel/debug/dmahba
 
-require_root
 require_cmd fio awk
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] || \
-	ksft_skip_all "softdma is not loaded and softdma.ko is not in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 fio --enghelp 2>/dev/null | grep -qw libaio || ksft_skip_all "fio has no libaio engine"
 
 tmp=/tmp/fio_verify.$$
-mkdir -p $tmp
-cleanup() {
-	unload_mods
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+fresh_dmahba_test
 ksft_init
 
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
@@ -108,14 +95,7 @@ rm -f $tmp/probe
 diag "engines: libaio, $uring; $ncpu CPU(s)"
 
 # ===================================================== load 1: 1 MiB windows
-if ! load_dmahba nr_channels=2; then
-	ksft_fail "dmahba loads with nr_channels=2"
-	ksft_exit
-fi
-h=$(dmahba_host)
-sd=$(dmahba_sd)
-dev=/dev/$sd
-stats=$DBG/host$h/stats
+dmahba_up nr_channels=2
 nq=$(stat_col requests | wc -l)
 diag "$dev on host$h, $nq queue(s): $(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { printf "%s ", $2 }' "$stats")"
 ksft_check "the host has 2 queues (2 DMA channels)" [ "$nq" -eq 2 ]
@@ -264,14 +244,7 @@ fi
 unload_mods
 
 # ===================================================== load 2: 64 KiB windows
-if ! load_dmahba nr_channels=2 max_window_kb=64; then
-	ksft_fail "dmahba loads with max_window_kb=64"
-	ksft_exit
-fi
-h=$(dmahba_host)
-sd=$(dmahba_sd)
-dev=/dev/$sd
-stats=$DBG/host$h/stats
+dmahba_up nr_channels=2 max_window_kb=64
 cat > $tmp/window.job <<EOF
 [global]
 filename=$dev

@@ -186,3 +186,64 @@ stat_sum() {
 # now: seconds since boot; elapsed T0 T1: T1 - T0 in seconds, 2 decimals
 now() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
+
+# --- tests that load dmahba with parameters of their own (fault, desc_fault,
+# reset, reset_storm, poll, fio_verify) and send raw CDBs -------------------
+
+# fresh_dmahba_test: skip unless root, with dmahba.ko, with softdma loaded or
+# its .ko, and without dmahba loaded; mount debugfs; make the test's $tmp. On
+# exit: the test's test_cleanup (if it defines one), unload what load_mod
+# loaded, remove $tmp.
+fresh_dmahba_test() {
+	require_root
+	grep -qs ' /sys/kernel/debug ' /proc/mounts ||
+		mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
+	mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] ||
+		ksft_skip_all "softdma is not loaded and softdma.ko is not in $ko_dir"
+	mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
+	mkdir -p "${tmp:?}"
+	trap fresh_dmahba_exit EXIT
+}
+fresh_dmahba_exit() {
+	if command -v test_cleanup > /dev/null; then test_cleanup; fi
+	unload_mods
+	rm -rf "$tmp"
+}
+
+# dmahba_up [PARAMS...]: load_dmahba PARAMS and wait for the disk of the last
+# LU (and its generic device, with num_luns=N); else fail and end the test.
+# Sets h (host number), sd (LUN 0's disk), dev (/dev/$sd), stats (debugfs).
+# shellcheck disable=SC2034 # the test's
+dmahba_up() {
+	_l=$(echo " $* " | sed -n 's/.* num_luns=\([0-9]*\) .*/\1/p')
+	_l=$((${_l:-1} - 1))
+	if ! load_dmahba "$@" || ! wait_for dmahba_sd $_l ||
+	   { [ $_l != 0 ] && ! wait_for dmahba_sg $_l; }; then
+		ksft_fail "dmahba loads with $*"
+		ksft_exit
+	fi
+	h=$(dmahba_host)
+	sd=$(dmahba_sd 0)
+	dev=/dev/$sd
+	stats=/sys/kernel/debug/dmahba/host$h/stats
+}
+
+# cdb10 OPCODE LBA BLOCKS: a READ(10)/WRITE(10) CDB as sg_raw wants it (its
+# bytes are separate arguments: $(cdb10 ...) goes unquoted)
+cdb10() {
+	printf '%s 00 %02x %02x %02x %02x 00 %02x %02x 00' "$1" \
+		$(($2 >> 24 & 255)) $(($2 >> 16 & 255)) $(($2 >> 8 & 255)) \
+		$(($2 & 255)) $(($3 >> 8 & 255)) $(($3 & 255))
+}
+# sense FILE: "KEY ASC ASCQ" (hex) of the sense data sg_raw -v printed
+sense() {
+	awk '/Raw sense data/ { f = 1; next }
+		f && /^ +[0-9a-f][0-9a-f]( |$)/ { for (i = 1; i <= NF; i++) b[n++] = $i }
+		END {
+			if (b[0] == "70" || b[0] == "71")
+				print substr(b[2], 2, 1), b[12], b[13]
+			else if (b[0] == "72" || b[0] == "73")
+				print substr(b[1], 2, 1), b[2], b[3]
+		}' "$1"
+}

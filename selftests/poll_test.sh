@@ -20,30 +20,20 @@ TMO=3			# the disk's command timeout for the abort check, s
 HOLD_MS=6000		# DmaStarted held back longer than that
 DBG=/sys/kernel/debug/dmahba
 
-require_root
 require_cmd fio awk sg_reset
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] || \
-	ksft_skip_all "softdma is not loaded and softdma.ko is not in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 fio --enghelp 2>/dev/null | grep -qw pvsync2 || ksft_skip_all "fio has no pvsync2 engine"
 tr_dir=/sys/kernel/tracing
 [ -d $tr_dir/events ] || tr_dir=/sys/kernel/debug/tracing
 
 tmp=/tmp/poll_test.$$
-mkdir -p "$tmp"
+fresh_dmahba_test
 fio_pid=""
 old_tmo=""
-cleanup() {
+test_cleanup() {
 	[ -n "$fio_pid" ] && kill "$fio_pid" 2>/dev/null && wait "$fio_pid"
 	[ -e "$tr_dir/events/dmahba/enable" ] && echo 0 > "$tr_dir/events/dmahba/enable"
 	[ -n "$old_tmo" ] && [ -n "${sd:-}" ] && echo "$old_tmo" > /sys/block/"$sd"/device/timeout 2>/dev/null
-	unload_mods
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
 # io_uring usable (the kernel may have it disabled)?
 if ! fio --enghelp 2>/dev/null | grep -qw io_uring ||
 	! fio --name=probe --ioengine=io_uring --filename="$tmp"/probe --size=64k \
@@ -62,15 +52,8 @@ else
 	ksft_pass "insmod dmahba nr_channels=2 poll_queues=2 is refused: $(dmesg | grep 'poll_queues=' | tail -1 | sed 's/^\[[^]]*\] //')"
 fi
 
-if ! load_dmahba nr_channels=2 poll_queues=1; then
-	ksft_fail "dmahba loads with nr_channels=2 poll_queues=1"
-	ksft_exit
-fi
-h=$(dmahba_host)
-sd=$(dmahba_sd)
+dmahba_up nr_channels=2 poll_queues=1
 sg=/dev/$(dmahba_sg)
-dev=/dev/$sd
-stats=$DBG/host$h/stats
 nq=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/' "$stats" | wc -l)
 diag "$dev ($sg) on host$h, $nq queue(s)"
 ksft_check "the host has 2 queues" [ "$nq" -eq 2 ]

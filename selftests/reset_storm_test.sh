@@ -31,40 +31,24 @@ TMO1=2				# LUN 1's command timeout, s
 HOLD_MS=4000			# longer than TMO1, far below LUN 0's timeout
 DBG=/sys/kernel/debug/dmahba
 
-require_root
 require_cmd fio awk sg_reset dd cmp
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] || \
-	ksft_skip_all "softdma is not loaded and softdma.ko is not in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 fio --enghelp 2>/dev/null | grep -qw libaio || ksft_skip_all "fio has no libaio engine"
 
 tmp=/tmp/reset_storm_test.$$
-mkdir -p $tmp
+fresh_dmahba_test
 loop_pid=""
 hold=""
-cleanup() {
+test_cleanup() {
 	touch "$tmp"/stop
 	[ -n "$loop_pid" ] && wait "$loop_pid"
 	[ -n "$hold" ] && [ -f "$hold" ] && echo 0 > "$hold"
-	unload_mods
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
 ksft_init
 
-if ! load_dmahba num_luns=2 nr_channels=1 max_window_kb=64 ||
-   ! wait_for dmahba_sd 1 || ! wait_for dmahba_sg 1; then
-	ksft_fail "dmahba loads with num_luns=2 nr_channels=1"
-	ksft_exit
-fi
-h=$(dmahba_host)
-sd0=$(dmahba_sd 0)
+dmahba_up num_luns=2 nr_channels=1 max_window_kb=64
+sd0=$sd
 sd1=$(dmahba_sd 1)
 sg1=/dev/$(dmahba_sg 1)
-stats=$DBG/host$h/stats
 hold=$DBG/host$h/dma_started_hold_ms
 nq=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/' "$stats" | wc -l)
 diag "LUN 0: /dev/$sd0 (fio), LUN 1: /dev/$sd1 $sg1 (resets, aborts), $nq queue(s)"

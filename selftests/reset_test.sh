@@ -21,47 +21,29 @@
 . "$(dirname "$0")/lib.sh"
 
 FIO_TIMEOUT=${FIO_TIMEOUT:-600}	# catches a hang; a slow machine needs its time
-DBG=/sys/kernel/debug/dmahba
 
-require_root
 require_cmd fio awk sg_reset sg_raw
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] || \
-	ksft_skip_all "softdma is not loaded and softdma.ko is not in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 fio --enghelp 2>/dev/null | grep -qw libaio || ksft_skip_all "fio has no libaio engine"
 
 tr_dir=/sys/kernel/tracing
 [ -d $tr_dir/events ] || tr_dir=/sys/kernel/debug/tracing
 tmp=/tmp/reset_test.$$
-mkdir -p $tmp
+fresh_dmahba_test
 fio_pid=""
-cleanup() {
+test_cleanup() {
 	[ -n "$fio_pid" ] && kill "$fio_pid" 2>/dev/null && wait "$fio_pid"
 	if [ -e "$tr_dir"/events/dmahba/notification/enable ]; then
 		echo 0 > "$tr_dir"/events/dmahba/notification/enable
 		echo 0 > "$tr_dir"/events/dmahba/notification/filter
 	fi
-	unload_mods
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
 ksft_init
 
-if ! load_dmahba num_luns=2 nr_channels=2 max_window_kb=256 ||
-   ! wait_for dmahba_sd 1 || ! wait_for dmahba_sg 1; then
-	ksft_fail "dmahba loads with num_luns=2 nr_channels=2"
-	ksft_exit
-fi
-h=$(dmahba_host)
-sd0=$(dmahba_sd 0)
+dmahba_up num_luns=2 nr_channels=2 max_window_kb=256
+sd0=$sd
 sg0=/dev/$(dmahba_sg 0)
 sg1=/dev/$(dmahba_sg 1)
-dev=/dev/$sd0
 sdev0=/sys/block/$sd0/device
-stats=$DBG/host$h/stats
 nq=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/' "$stats" | wc -l)
 diag "LUN 0: $dev ($sg0), LUN 1: $sg1, host$h with $nq queue(s)"
 

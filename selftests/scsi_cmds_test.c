@@ -1983,6 +1983,34 @@ static void *caw_worker(void *arg)
 	return NULL;
 }
 
+/*
+ * Run caw_worker() in two threads, t[0] on cpu0 and t[1] on cpu1, both on
+ * the n blocks at lba of sg (what else differs the caller sets in t), and
+ * wait for them. Returns 0 or pthread_create()'s error.
+ */
+static int caw_run(struct caw_thread t[2], const char *sg, int cpu0, int cpu1,
+		   uint64_t lba, uint32_t n, uint32_t bs)
+{
+	pthread_t tid[2];
+	int i, err = 0, started = 0;
+
+	for (i = 0; i < 2; i++) {
+		t[i].sg = sg;
+		t[i].cpu = i ? cpu1 : cpu0;
+		t[i].lba = lba;
+		t[i].n = n;
+		t[i].bs = bs;
+		t[i].iters = 2000;
+	}
+	for (i = 0; i < 2 && !err; i++) {
+		err = pthread_create(&tid[i], NULL, caw_worker, &t[i]);
+		started += !err;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	return err;
+}
+
 /* Two CPUs, and the disk has a hardware queue for each, or a reason */
 static const char *two_queues(const char *sg, int *cpu0, int *cpu1)
 {
@@ -2051,24 +2079,7 @@ TEST_F_TIMEOUT(disk, caw_atomic_counter, 300)
 	fill_value(b, 1, self->bs, 0);
 	disk_rw(self->fd, 16, true, lba, 1, b, self->bs, &r);
 	ASSERT_GOOD(r);
-	for (i = 0; i < 2; i++) {
-		t[i].sg = self->sg;
-		t[i].cpu = i ? cpu1 : cpu0;
-		t[i].lba = lba;
-		t[i].n = 1;
-		t[i].bs = self->bs;
-		t[i].iters = 2000;
-	}
-	{
-		pthread_t tid[2];
-
-		for (i = 0; i < 2; i++) {
-			ASSERT_EQ(0, pthread_create(&tid[i], NULL, caw_worker,
-						    &t[i]));
-		}
-		for (i = 0; i < 2; i++)
-			pthread_join(tid[i], NULL);
-	}
+	ASSERT_EQ(0, caw_run(t, self->sg, cpu0, cpu1, lba, 1, self->bs));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, t[i].err[0]) TH_LOG("thread %d: %s", i, t[i].err);
 		TH_LOG("thread %d (CPU %d): %lu GOOD, %lu MISCOMPARE", i,
@@ -2114,25 +2125,10 @@ TEST_F_TIMEOUT(disk, caw_vs_write, 300)
 	ASSERT_GOOD(r);
 	w_started = w_done = 0;
 	for (i = 0; i < 2; i++) {
-		t[i].sg = self->sg;
-		t[i].cpu = i ? cpu1 : cpu0;
-		t[i].lba = lba;
-		t[i].n = n;
-		t[i].bs = self->bs;
-		t[i].iters = 2000;
 		t[i].tag = i ? 2ull << 60 : 1ull << 60;
 		t[i].plain = i;
 	}
-	{
-		pthread_t tid[2];
-
-		for (i = 0; i < 2; i++) {
-			ASSERT_EQ(0, pthread_create(&tid[i], NULL, caw_worker,
-						    &t[i]));
-		}
-		for (i = 0; i < 2; i++)
-			pthread_join(tid[i], NULL);
-	}
+	ASSERT_EQ(0, caw_run(t, self->sg, cpu0, cpu1, lba, n, self->bs));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, t[i].err[0]) TH_LOG("thread %d: %s", i, t[i].err);
 	}
