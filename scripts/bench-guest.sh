@@ -8,27 +8,20 @@
 # "BENCH-RUN job dev rep result" line per run, which bench.sh reduces.
 # Settings: the BENCH_* variables bench.sh sets (see there).
 set -u
-export HOME=/tmp PAGER=cat
+# shellcheck source=../selftests/lib.sh # vm_run puts it there
+. /dmahba/lib.sh
+export PAGER=cat
 RUNTIME=$BENCH_RUNTIME RAMP=$BENCH_RAMP REPS=$BENCH_REPS SIZE_MB=$BENCH_SIZE_MB JOBS=$BENCH_JOBS
 DEVS="null_blk scsi_debug dmahba"
 FIO_ARGS=$BENCH_FIO_ARGS
 NPROC=$(nproc)
-ko=${DMAHBA_KO_DIR:-/dmahba}
 info() { echo "BENCH-INFO $*"; }
 die() { echo "BENCH-ERROR $*"; exit 1; }
 
 # --- the devices ------------------------------------------------------------
-wait_disk() {	# wait_disk PROC_NAME -> sdX
-	i=0
-	while [ $i -lt 200 ]; do
-		for h in /sys/class/scsi_host/host*; do
-			[ "$(cat "$h/proc_name")" = "$1" ] || continue
-			for b in "$h"/device/target*/*/block/*; do
-				[ -b "/dev/${b##*/}" ] && { echo "${b##*/}"; return 0; }
-			done
-		done
-		sleep 0.1
-		i=$((i + 1))
+disk_of() {	# disk_of PROC_NAME -> sdX: the first disk of that driver's hosts
+	for b in /sys/class/scsi_host/host*/device/target*/*/block/*; do
+		[ "$(cat "${b%%/device/*}/proc_name")" = "$1" ] && [ -b "/dev/${b##*/}" ] && { echo "${b##*/}"; return 0; }
 	done
 	return 1
 }
@@ -64,12 +57,13 @@ info "nproc $NPROC"
 info "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 info "mem_mb $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)"
 info "fio $(fio --version)"
+# disk DEV: its block device name
 disk() {
-	case $1 in null_blk) echo nullb0 ;; scsi_debug) echo "$disk_scsi_debug" ;; dmahba) echo "$disk_dmahba" ;; esac
+	case $1 in null_blk) echo nullb0 ;; *) disk_of "$1" ;; esac
 }
 
 # load_devices MODE: MODE "irq" (interrupt-mode jobs) or "poll" (polled jobs,
-# every device with $POLL_PARAMS); sets disk_scsi_debug and disk_dmahba,
+# every device with $POLL_PARAMS); waits for the disks,
 # prints the parameters ("params" / "params-poll") and the queue settings.
 load_devices() {
 	extra='' tag=params
@@ -78,11 +72,11 @@ load_devices() {
 	modprobe null_blk $NULL_PARAMS$extra || die "modprobe null_blk ($1)"
 	# shellcheck disable=SC2086
 	modprobe scsi_debug $SDEBUG_PARAMS$extra || die "modprobe scsi_debug ($1)"
-	insmod "$ko/softdma.ko" || die "insmod softdma ($1)"
+	insmod "$ko_dir/softdma.ko" || die "insmod softdma ($1)"
 	# shellcheck disable=SC2086
-	insmod "$ko/dmahba.ko" $DMAHBA_PARAMS$extra || die "insmod dmahba ($1)"
-	disk_scsi_debug=$(wait_disk scsi_debug) || die "no scsi_debug disk ($1)"
-	disk_dmahba=$(wait_disk dmahba) || die "no dmahba disk ($1)"
+	insmod "$ko_dir/dmahba.ko" $DMAHBA_PARAMS$extra || die "insmod dmahba ($1)"
+	wait_for disk_of scsi_debug || die "no scsi_debug disk ($1)"
+	wait_for disk_of dmahba || die "no dmahba disk ($1)"
 	[ -b /dev/nullb0 ] || die "no /dev/nullb0 ($1)"
 	info "$tag null_blk $NULL_PARAMS$extra"
 	info "$tag scsi_debug $SDEBUG_PARAMS$extra"
@@ -94,13 +88,10 @@ load_devices() {
 			p=$(cat "/sys/block/$d/queue/io_poll")
 			info "io_poll $dev /dev/$d $p"
 			[ "$p" = 1 ] || die "$dev /dev/$d: io_poll is $p with $POLL_PARAMS"
+			setup_queue "$dev" "$d" > /dev/null
 		else
 			setup_queue "$dev" "$d"
 		fi
-	done
-	[ "$1" = poll ] || return 0
-	for dev in $DEVS; do
-		setup_queue "$dev" "$(disk "$dev")" > /dev/null
 	done
 }
 
@@ -198,7 +189,6 @@ run_jobs() {	# run_jobs "JOB..."
 # ended). null_blk and scsi_debug keep no such count in 6.1's default
 # settings; their io_poll of 1 says that their poll queue exists.
 polled_counts() {
-	mountpoint -q /sys/kernel/debug 2>/dev/null || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	n=0
 	for f in /sys/kernel/debug/dmahba/*/stats; do
 		[ -f "$f" ] || continue

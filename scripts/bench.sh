@@ -19,16 +19,15 @@
 #   devices reloaded with poll_queues=1, after the others
 #   BENCH_FIO_ARGS more fio options for every run, BENCH_DMAHBA_ARGS more dmahba
 #   parameters (no quotes or backslashes in either)
-#   BENCH_MEM [3G]  BENCH_CPUS [2]  BENCH_APPEND guest command line additions
+#   BENCH_CPUS [2]  KERNEL_APPEND guest command line additions (vm_run)
 #   BENCH_DOC results file [docs/bench.md; "-" for none]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ "${1:-}" != --help ] || { sed -n '3,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0; }
-label=${BENCH_KERNEL:-6.1}
-BENCH_RUNTIME=${BENCH_RUNTIME:-5} BENCH_RAMP=${BENCH_RAMP:-1} BENCH_REPS=${BENCH_REPS:-3}
+label=${BENCH_KERNEL:-6.1} alljobs="rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32 prr4k1 prr4k32"
+BENCH_RUNTIME=${BENCH_RUNTIME:-5} BENCH_RAMP=${BENCH_RAMP:-1} BENCH_REPS=${BENCH_REPS:-3} BENCH_JOBS=${BENCH_JOBS:-$alljobs}
 BENCH_SIZE_MB=${BENCH_SIZE_MB:-256} BENCH_FIO_ARGS=${BENCH_FIO_ARGS:-} BENCH_DMAHBA_ARGS=${BENCH_DMAHBA_ARGS:-}
-BENCH_JOBS=${BENCH_JOBS:-rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32 prr4k1 prr4k32}
-mem=${BENCH_MEM:-3G} cpus=${BENCH_CPUS:-2} append=${BENCH_APPEND:-} doc=${BENCH_DOC:-$top/docs/bench.md}
+cpus=${BENCH_CPUS:-2} append=${KERNEL_APPEND:-} doc=${BENCH_DOC:-$top/docs/bench.md}
 runtime=$BENCH_RUNTIME reps=$BENCH_REPS size=$BENCH_SIZE_MB jobs=$BENCH_JOBS
 out=$top/out/bench
 for v in BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB cpus; do
@@ -38,15 +37,13 @@ done
 [ "$runtime" -gt 0 ] || die "BENCH_RUNTIME must be at least 1"
 [[ ! "$BENCH_FIO_ARGS$BENCH_DMAHBA_ARGS" =~ [\'\"\\] ]] || die "no quotes or backslashes in BENCH_FIO_ARGS, BENCH_DMAHBA_ARGS"
 for j in $jobs; do
-	case $j in rr4k1 | rw4k1 | rr4k32 | rw4k32 | sr1m4 | sw1m4 | sr1m32 | sw1m32 | prr4k1 | prr4k32) ;; *) die "unknown job '$j'" ;; esac
+	[[ " $alljobs " = *" $j "* ]] || die "unknown job '$j'"
 done
 
 rm -rf "$out"
-mkdir -p "$out/ko"
 # a snapshot of the modules: the build cache is shared with other runs
-built=$("$top/scripts/kernels.sh" make "$label" --dir kernel)
-cp "$built"/softdma.ko "$built"/dmahba.ko "$out/ko/"
-settings="BENCH_RUNTIME=$runtime BENCH_RAMP=$BENCH_RAMP BENCH_REPS=$reps BENCH_SIZE_MB=$size BENCH_JOBS='$jobs' BENCH_FIO_ARGS='$BENCH_FIO_ARGS' BENCH_DMAHBA_ARGS='$BENCH_DMAHBA_ARGS' BENCH_APPEND='$append'"
+"$top/scripts/kernels.sh" make "$label" --out "$out/ko" --dir kernel > /dev/null
+settings="BENCH_RUNTIME=$runtime BENCH_RAMP=$BENCH_RAMP BENCH_REPS=$reps BENCH_SIZE_MB=$size BENCH_JOBS='$jobs' BENCH_FIO_ARGS='$BENCH_FIO_ARGS' BENCH_DMAHBA_ARGS='$BENCH_DMAHBA_ARGS' KERNEL_APPEND='$append'"
 # TCG boots and fio start-ups are slow, and other VMs may share the CPUs
 tmo=$((600 + reps * $(wc -w <<< "$jobs") * 3 * (runtime + BENCH_RAMP + 6)))
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -54,25 +51,21 @@ others0=$(pgrep -c qemu-system || true)
 date_run=$(date -u '+%Y-%m-%d %H:%M UTC')
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git -C "$top" status --porcelain -- kernel 2>/dev/null)" ] || commit="$commit (kernel/ modified)"
-note "$settings, kernel $label, $cpus vCPUs, $mem; about $((tmo / 120)) min (timeout ${tmo}s)"
+note "$settings, kernel $label, $cpus vCPUs, 3G; about $((tmo / 120)) min (timeout ${tmo}s)"
 set +e
-KERNEL_APPEND="$append" vm_run -k "$label" -t "$tmo" -m "$mem" -c "$cpus" -M "$out/ko" -l "$out/kernel.log" -- \
+vm_run -k "$label" -t "$tmo" -m 3G -c "$cpus" -M "$out/ko" -l "$out/kernel.log" -- \
 	"$settings; export BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB BENCH_JOBS BENCH_FIO_ARGS BENCH_DMAHBA_ARGS
 $(cat "$top/scripts/bench-guest.sh")" > "$out/console.log"
 rc=$?
 set -e
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
-if bad=$(kernel_errors "$out/kernel.log"); then
-	echo "$bad" | head -5 >&2
-	note "errors in the guest's kernel log ($out/kernel.log)"
-	rc=1
-fi
+klog_check bench "$out/kernel.log" >&2 || rc=1
 grep '^BENCH-ERROR' "$out/console.log" >&2 || true
 grep -q '^BENCH-DONE' "$out/console.log" || die "the guest did not finish (exit $rc); console: $out/console.log"
 info() { sed -n "s/^BENCH-INFO $1 //p" "$out/console.log" | head -1; }
 
 table=$out/results.md
-awk -v jobs="$jobs" '
+awk -v jobs="$jobs" -v alljobs="$alljobs" '
 function median(s,   a, n, i, j, t) {
 	n = split(s, a, " ")
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -91,7 +84,7 @@ $1 == "BENCH-RUN" {
 	byrep[k SUBSEP $4] = $5; reps[$4] = 1
 }
 END {
-	no = split("rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32 prr4k1 prr4k32", order, " ")
+	no = split(alljobs, order, " ")
 	d["rr4k1"] = "4 KiB random read, QD1"; d["rw4k1"] = "4 KiB random write, QD1"
 	d["rr4k32"] = "4 KiB random read, QD32"; d["rw4k32"] = "4 KiB random write, QD32"
 	d["sr1m4"] = "1 MiB sequential read, QD4"; d["sw1m4"] = "1 MiB sequential write, QD4"
@@ -188,21 +181,15 @@ gen=$out/bench-section.md
 	echo "<!-- bench:end -->"
 } > "$gen"
 
-if [ -f "$doc" ] && grep -q '<!-- bench:begin' "$doc" && grep -q '<!-- bench:end -->' "$doc"; then
+# the section replaces the one between the markers, or is appended
+if grep -q '<!-- bench:begin' "$doc" 2>/dev/null && grep -q '<!-- bench:end -->' "$doc"; then
 	awk -v gen="$gen" '
 		/<!-- bench:begin/ { while ((getline l < gen) > 0) print l; skip = 1; next }
 		/<!-- bench:end -->/ { skip = 0; next }
 		!skip' "$doc" > "$doc.tmp"
 	mv "$doc.tmp" "$doc"
 else
-	{
-		echo "# dmahba performance: beside scsi_debug and null_blk"
-		echo
-		echo "Produced by \`make bench\` (scripts/bench.sh --help for its settings); the section between the"
-		echo "markers is rewritten by each run."
-		echo
-		cat "$gen"
-	} > "$doc"
+	cat "$gen" >> "$doc"
 fi
 echo "bench: results written to ${doc#"$top"/}" >&2
 exit "$rc"

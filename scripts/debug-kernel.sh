@@ -9,7 +9,7 @@
 # kmemleak object or a DMA-API error fails the run.
 #
 # The kernel is x86_64_defconfig with what a serial-console VM does not use
-# turned off, plus the fragment below. Its cache key hashes the fragment and
+# turned off, plus the fragment below and what the suite needs (selftests/config). Its cache key hashes the fragment and
 # the source's and compiler's versions: $DMAHBA_CACHE/debug-kernel-<key>/
 # holds linux/ (the tree), root/ (modules_install) and build.log. The first
 # build takes 20-40 minutes on two cores. The run's files live in
@@ -30,7 +30,7 @@ case "${1:-}" in
 esac
 
 # Merged over x86_64_defconfig; every line is checked in the final .config.
-fragment=$(cat <<'EOF'
+fragment=$(cat - "$top/selftests/config" <<'EOF'
 CONFIG_LOCALVERSION="-dmahba-debug"
 # CONFIG_LOCALVERSION_AUTO is not set
 # CONFIG_WERROR is not set
@@ -52,8 +52,9 @@ CONFIG_HZ_250=y
 # CONFIG_HZ_1000 is not set
 CONFIG_PREEMPT=y
 # CONFIG_PREEMPT_VOLUNTARY is not set
-# --- what the VM does not need (build time): no network at all, no
-# graphics, sound, USB, EFI, 32-bit emulation, extra file systems
+# --- what the VM does not need (build time): no network at all (and so
+# nothing that depends on it), no graphics, sound, USB, EFI, 32-bit
+# emulation, extra file systems
 # CONFIG_NET is not set
 # CONFIG_EFI is not set
 # CONFIG_IA32_EMULATION is not set
@@ -75,46 +76,28 @@ CONFIG_PREEMPT=y
 # CONFIG_INPUT_JOYSTICK is not set
 # CONFIG_INPUT_TABLET is not set
 # CONFIG_INPUT_TOUCHSCREEN is not set
-# CONFIG_WIRELESS is not set
-# CONFIG_CFG80211 is not set
-# CONFIG_NETFILTER is not set
-# CONFIG_NET_SCHED is not set
-# CONFIG_IPV6 is not set
-# CONFIG_NETDEVICES is not set
-# CONFIG_NETWORK_FILESYSTEMS is not set
 # CONFIG_ATA is not set
-# CONFIG_MD is not set
 # CONFIG_PCCARD is not set
 # CONFIG_HIBERNATION is not set
 # CONFIG_VIRTUALIZATION is not set
-# CONFIG_SECURITY_SELINUX is not set
 # CONFIG_AUDIT is not set
 # CONFIG_AMD_IOMMU is not set
 # CONFIG_FUNCTION_TRACER is not set
 # CONFIG_DEBUG_INFO_BTF is not set
 CONFIG_DEBUG_INFO_NONE=y
-# --- SCSI, block and DMA: as Debian builds them
-CONFIG_SCSI=m
-CONFIG_BLK_DEV_SD=m
-CONFIG_CHR_DEV_SG=m
+# --- SCSI, block and DMA (beside selftests/config's): as Debian builds them
 CONFIG_BLK_DEV_BSG=y
 CONFIG_SCSI_LOGGING=y
 CONFIG_SCSI_SCAN_ASYNC=y
 # CONFIG_SCSI_PROC_FS is not set
 CONFIG_SCSI_LOWLEVEL=y
-CONFIG_SCSI_DEBUG=m
 CONFIG_BLK_DEV_INTEGRITY=y
 CONFIG_BLK_DEBUG_FS=y
 CONFIG_BLK_DEV=y
-CONFIG_BLK_DEV_NULL_BLK=m
 CONFIG_CONFIGFS_FS=m
 CONFIG_EXT4_FS=y
-CONFIG_DMADEVICES=y
 CONFIG_INTEL_IDMA64=m
-CONFIG_DMA_ENGINE=y
-CONFIG_DEBUG_FS=y
 CONFIG_FTRACE=y
-CONFIG_TRACING=y
 CONFIG_EVENT_TRACING=y
 # --- the debug options
 CONFIG_DEBUG_KERNEL=y

@@ -2,21 +2,14 @@
 # shellcheck shell=sh
 # demo-guest.sh - run inside the VM by scripts/demo.sh (busybox sh).
 set -e
+# shellcheck source=../selftests/lib.sh # vm_run puts it there
+. /dmahba/lib.sh
 say() { echo; echo "### $*"; }
-ko=${DMAHBA_KO_DIR:-/dmahba}
 
 say "insmod softdma.ko, then dmahba.ko max_window_kb=256"
-insmod "$ko/softdma.ko"
-insmod "$ko/dmahba.ko" max_window_kb=256
-host=$(grep -l '^dmahba$' /sys/class/scsi_host/host*/proc_name | head -1 | xargs dirname)
-for _ in $(seq 50); do
-	[ -e "$(echo "$host"/device/target*/*/block/*)" ] && break
-	sleep 0.1
-done
+load_dmahba max_window_kb=256
 dmesg | grep -E 'softdma|dmahba' | sed 's/^/  /'
-sg=$(echo "$host"/device/target*/*/scsi_generic/*)
-sd=$(echo "$host"/device/target*/*/block/*)
-sg=/dev/${sg##*/} sd=/dev/${sd##*/}
+host=/sys/class/scsi_host/host$(dmahba_host) sg=/dev/$(dmahba_sg 0) sd=/dev/$(dmahba_sd 0)
 echo "host: $(basename "$host"), proc_name $(cat "$host/proc_name"); disk: $sd, generic: $sg"
 
 say "lsscsi"

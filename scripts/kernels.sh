@@ -9,13 +9,14 @@
 # Usage: kernels.sh COMMAND ARGS
 #   prepare LABEL       make the kernel available (debootstrap and apt-get for
 #                       the chroot ones; V=1 shows their output); idempotent
-#   info LABEL          shell-sourceable LABEL SUITE KVER VMLINUZ MODDIR KDIR
-#                       CHROOT KDIR_CHROOT (KDIR as seen in the chroot) CC_VERSION
-#   make LABEL [--dir DIR]... [ARGS]
+#   info LABEL          shell-sourceable KVER VMLINUZ CHROOT ("" for 6.1)
+#   make LABEL [--out OUT] [--dir DIR]... [ARGS]
 #                       copy Kbuild, kernel/ and each DIR (default kernel) of
 #                       the tree to $DMAHBA_CACHE/build-LABEL-<tree>, run make
 #                       -C KDIR M=<copy>/DIR ARGS there (in the chroot; its
-#                       output on stderr) and print the directory holding the .ko
+#                       output on stderr) and print the directory holding the
+#                       .ko; --out: copy them into OUT (before another run of
+#                       the tree can rebuild them)
 #   modules LABEL DEST MODULE|FILE.ko...
 #                       the kernel's modules (NAME? is optional), with their
 #                       dependencies and soft dependencies, and ours (into
@@ -24,7 +25,6 @@
 #   dkms LABEL DEST     dkms add, build, install the tree in private dkms trees
 #                       (in the chroot for 6.12, 7.2), copy the modules it
 #                       installed into DEST, dkms remove
-#   shell LABEL [CMD]   run CMD (a shell) in the chroot, the tree bind-mounted
 #   dmatest LABEL       print the path of drivers/dma/dmatest.c from the
 #                       kernel source package of LABEL's release and series
 #                       (6.1: make deps' copy; chroots: apt-get download there
@@ -155,14 +155,13 @@ load_info() {
 
 cmd_info() {
 	load_info "$1"
-	printf "%s='%s'\n" LABEL "$1" SUITE "$L_SUITE" KVER "$L_KVER" VMLINUZ "$L_CHROOT/boot/vmlinuz-$L_KVER" \
-		MODDIR "$L_MODDIR" KDIR "$L_KDIR" CHROOT "$L_CHROOT" KDIR_CHROOT "$L_KDIR_CHROOT" \
-		CC_VERSION "$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$L_KDIR/.config" 2> /dev/null)"
+	printf "%s='%s'\n" KVER "$L_KVER" VMLINUZ "$L_CHROOT/boot/vmlinuz-$L_KVER" CHROOT "$L_CHROOT"
 }
 
 cmd_make() {
-	local label=$1 bdir dir dirs=()
+	local label=$1 bdir dir dirs=() out=''
 	shift
+	[ "${1:-}" != --out ] || { out=$2; shift 2; }
 	while [ "${1:-}" = --dir ]; do
 		case ${2:-} in "" | /* | ..* | */..*) die "--dir takes a directory inside the tree" ;; esac
 		[ -d "$SRC/$2" ] || die "no directory $2 in $SRC"
@@ -194,6 +193,7 @@ cmd_make() {
 		fi || die "make in $dir for kernel $label ($L_KVER) failed"
 		find "$bdir/$dir" -maxdepth 1 -name '*.ko' -exec cp {} "$bdir/ko/" \;
 	done
+	[ -z "$out" ] || { mkdir -p "$out" && cp "$bdir"/ko/*.ko "$out/"; }
 	echo "$bdir/ko"
 }
 
@@ -267,19 +267,16 @@ cmd_dkms() {
 		echo "+ $*" >> "$log"
 		if [ -z "$L_CHROOT" ]; then "$@"; else in_chroot "$L_CHROOT" "$d" "$@"; fi >> "$log" 2>&1
 	}
-	for step in add build install; do
-		case $step in
-		add) dkms_run add -m "$name" -v "$ver" ;;
-		build) dkms_run build -m "$name" -v "$ver" -k "$L_KVER" ;;
-		install) dkms_run install -m "$name" -v "$ver" -k "$L_KVER" --no-depmod ;;
-		esac || {
+	for step in add "build -k $L_KVER" "install -k $L_KVER --no-depmod"; do
+		# shellcheck disable=SC2086 # the step's words
+		dkms_run $step -m "$name" -v "$ver" || {
 			tail -n 30 "$log" >&2
 			f=$(find "$d/tree" -name make.log | head -n1)
 			[ -z "$f" ] || tail -n 40 "$f" >&2
 			dkms_run remove -m "$name" -v "$ver" --all || true
-			die "dkms $step of $name $ver for $L_KVER failed (log: $log)"
+			die "dkms ${step%% *} of $name $ver for $L_KVER failed (log: $log)"
 		}
-		note "dkms $step: ok ($name $ver, $L_KVER)"
+		note "dkms ${step%% *}: ok ($name $ver, $L_KVER)"
 	done
 	find "$d/lib/modules/$L_KVER" -name '*.ko*' -exec cp {} "$out/" \;
 	dkms_run remove -m "$name" -v "$ver" --all || die "dkms remove failed (log: $log)"
@@ -345,22 +342,11 @@ cmd_dmatest() {
 	echo "$f"
 }
 
-cmd_shell() {
-	local label=$1
-	shift
-	load_info "$label"
-	[ $# -gt 0 ] || set -- /bin/bash
-	[ -n "$L_CHROOT" ] || { cd "$SRC" && exec "$@"; }
-	need_root shell
-	# shellcheck disable=SC2016 # that sh's
-	in_chroot "$L_CHROOT" "$SRC" /bin/sh -c 'cd "$0" && exec "$@"' "$SRC" "$@"
-}
-
 cmd=${1:-}
 [ $# -ge 2 ] || [ "$cmd" = _chroot-exec ] || usage
 shift
 case $cmd in
 _chroot-exec) chroot_exec "$@" ;;
-prepare | info | make | modules | dkms | shell | dmatest) "cmd_$cmd" "$@" ;;
+prepare | info | make | modules | dkms | dmatest) "cmd_$cmd" "$@" ;;
 *) usage ;;
 esac

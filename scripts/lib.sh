@@ -29,6 +29,15 @@ kernel_errors() {
 		grep -E -f <(grep -v '^#' "$top/scripts/kernel-errors.txt")
 }
 
+# klog_check NAME LOG [MARKER]: fail() on the kernel errors in LOG (from
+# MARKER on), showing them
+klog_check() {
+	local bad
+	bad=$(kernel_errors "$2" "${3:-}") || return 0
+	echo "$bad" | head -40
+	fail "$1: errors in the kernel log ($2)"
+}
+
 # ksft_install DEST [KSFT_DIR [SELFTESTS]]: build the suite in SELFTESTS
 # (default: ours) and install it with kselftest's runner from KSFT_DIR (a
 # tools/testing/selftests; default: the one "make deps" extracted) into DEST,
@@ -51,7 +60,7 @@ ksft_install() {
 # missing from the TAP output or an error in the kernel log; set $verdict
 # to "N passed, M failed, K skipped"
 ksft_verdict() {
-	local name=$1 tap=$2 klog=$3 list=$4 p s f bad
+	local name=$1 tap=$2 klog=$3 list=$4 p s f
 	p=$(grep -cE '^ok [0-9]+ selftests: ' "$tap")
 	s=$(grep -cE '^ok [0-9]+ selftests: .*# SKIP' "$tap")
 	f=$(grep -cE '^not ok [0-9]+ selftests: ' "$tap")
@@ -59,10 +68,7 @@ ksft_verdict() {
 	[ "$f" = 0 ] || fail "$name: $f test(s) not ok: $(grep -E '^not ok [0-9]+ selftests: ' "$tap" |
 		sed 's/.*selftests: dmahba: //; s/ .*//' | tr '\n' ' ')"
 	[ $((p + s + f)) -ge "$(wc -l < "$list")" ] || fail "$name: only $((p + s + f)) of $(wc -l < "$list") tests reported"
-	if bad=$(kernel_errors "$klog" "${5:-}"); then
-		echo "$bad" | head -40
-		fail "$name: errors in the kernel log ($klog)"
-	fi
+	klog_check "$name" "$klog" "${5:-}"
 	# shellcheck disable=SC2034 # the caller's
 	verdict="$p passed, $f failed, $s skipped"
 }
@@ -90,15 +96,9 @@ mkcpio() { (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H new
 # lib/modules/KVER: "" for the host's 6.1, else the chroot) of a kernel of
 # scripts/kernels.sh. Other kernels (debug-kernel.sh) set the three first.
 vm_kernel() {
-	# shellcheck disable=SC2034 # set by kernels.sh info, not all used
-	local LABEL SUITE MODDIR KDIR CHROOT KDIR_CHROOT CC_VERSION
-	if [ "$1" = 6.1 ]; then
-		KVER=$(find /lib/modules -maxdepth 1 -regex '.*/6\.1\.[0-9]+-[0-9]+-amd64' -printf '%f\n' | sort -V | tail -1)
-		VMLINUZ=/boot/vmlinuz-$KVER MODROOT=
-	else
-		eval "$("$top/scripts/kernels.sh" info "$1")" || return
-		MODROOT=$CHROOT
-	fi
+	local CHROOT
+	eval "$("$top/scripts/kernels.sh" info "$1")" || return
+	MODROOT=$CHROOT
 	[ -r "$VMLINUZ" ] || { note "no kernel image for $1 ($VMLINUZ); run make deps"; return 1; }
 }
 
@@ -106,7 +106,8 @@ vm_kernel() {
 # timeout, 125 if the guest died before reporting one. Options:
 #   -k LABEL  kernel (default 6.1; "debug": KVER/VMLINUZ/MODROOT already set)
 #   -t SECS   timeout (600)   -m MEM  memory (2G)   -c CPUS  CPUs (2)
-#   -M DIR    our .ko files (default: kernel/ and selftests/modules/)
+#   -M DIR    our .ko files (default: kernel/ and selftests/modules/), in the
+#             guest's /dmahba with selftests/lib.sh
 #   -S DIR    installed kselftest tree to carry
 #   -I        also install our modules in the guest's updates/ (as dkms does)
 #   -l FILE   where to save the kernel log (out/vm-LABEL/kernel.log)
@@ -115,11 +116,10 @@ vm_kernel() {
 vm_run() (
 	set -euo pipefail
 	local label=6.1 timeout=600 mem=2G cpus=2 moddir='' ksft='' inst=0 klog='' opt OPTIND=1
-	while getopts "k:t:m:c:M:S:Il:f" opt; do
+	while getopts "k:t:m:c:M:S:Il:" opt; do
 		case $opt in
 		k) label=$OPTARG ;; t) timeout=$OPTARG ;; m) mem=$OPTARG ;; c) cpus=$OPTARG ;;
 		M) moddir=$OPTARG ;; S) ksft=$OPTARG ;; I) inst=1 ;; l) klog=$OPTARG ;;
-		f) ;;	# fio: always carried now
 		*) note "vm_run: unknown option (see scripts/lib.sh)"; return 2 ;;
 		esac
 	done
@@ -167,6 +167,7 @@ vm_run() (
 		cp "$top"/kernel/*.ko "$r/dmahba/"
 		cp "$top"/selftests/modules/*.ko "$r/dmahba/" 2>/dev/null || true
 	fi
+	cp "$top/selftests/lib.sh" "$r/dmahba/"	# the guest scripts' helpers too
 	if [ "$inst" = 1 ]; then
 		"$top/scripts/kernels.sh" modules "$label" "$r" "${mods[@]}" "$r"/dmahba/*.ko > /dev/null
 	fi
