@@ -65,15 +65,13 @@ disk() {
 # load_devices MODE: MODE "irq" (interrupt-mode jobs) or "poll" (polled jobs,
 # every device with $POLL_PARAMS); waits for the disks,
 # prints the parameters ("params" / "params-poll") and the queue settings.
+# shellcheck disable=SC2086 # the *_PARAMS are words
 load_devices() {
 	extra='' tag=params
 	[ "$1" = poll ] && extra=" $POLL_PARAMS" tag=params-poll
-	# shellcheck disable=SC2086
 	modprobe null_blk $NULL_PARAMS$extra || die "modprobe null_blk ($1)"
-	# shellcheck disable=SC2086
 	modprobe scsi_debug $SDEBUG_PARAMS$extra || die "modprobe scsi_debug ($1)"
 	insmod "$ko_dir/softdma.ko" || die "insmod softdma ($1)"
-	# shellcheck disable=SC2086
 	insmod "$ko_dir/dmahba.ko" $DMAHBA_PARAMS$extra || die "insmod dmahba ($1)"
 	wait_for disk_of scsi_debug || die "no scsi_debug disk ($1)"
 	wait_for disk_of dmahba || die "no dmahba disk ($1)"
@@ -123,10 +121,8 @@ job_args() {
 	esac
 }
 
-# Reduce one terse v3 line: "iops bw_kib p50_us p99_us".
-# Latency is fio's total latency (submission + completion, lat_percentiles):
-# null_blk and scsi_debug complete inside the submission, so their clat
-# alone would be near zero.
+# Reduce one terse v3 line: "iops bw_kib p50_us p99_us", latency fio's total
+# (lat_percentiles; why: bench.sh's "Latency" note).
 terse() {
 	awk -F';' '$1 == 3 {
 		if ($5 != 0) { print "ERR", $5; exit }
@@ -147,10 +143,9 @@ run_fio() {
 	echo "${r:-ERR fio: $(head -c 300 /tmp/fio.err | tr '\n' ' ')}"
 }
 
-# Pre-fill the area once on each device, so that reads find data: null_blk
-# (memory_backed) and dmahba allocate pages on first write and read holes
-# as zeros without copying, while scsi_debug's store is allocated whole.
-# Done again after a reload: the stores go with the modules.
+# Pre-fill the area once on each device, so that reads find data (why it is
+# fair: bench.sh's "Fairness" note); again after a reload: the stores go with
+# the modules.
 prefill() {
 	for dev in $DEVS; do
 		fio --name=fill --filename="/dev/$(disk "$dev")" --direct=1 --ioengine=io_uring \
@@ -161,25 +156,15 @@ prefill() {
 
 # --- the measured runs ------------------------------------------------------
 run_jobs() {	# run_jobs "JOB..."
-	run_list=$1
-	rep=1
+	order=$DEVS rep=1
 	while [ $rep -le "$REPS" ]; do
-		# rotate the device order: rep 1 "a b c", rep 2 "b c a", ...
-		# shellcheck disable=SC2086
-		set -- $DEVS
-		k=1
-		while [ $k -lt $rep ]; do
-			first=$1
-			shift
-			set -- "$@" "$first"
-			k=$((k + 1))
-		done
-		order="$*"
-		for job in $run_list; do
+		for job in $1; do
 			for dev in $order; do
 				echo "BENCH-RUN $job $dev $rep $(run_fio "$dev" "$job")"
 			done
 		done
+		# rotate the device order: rep 1 "a b c", rep 2 "b c a", ...
+		order="${order#* } ${order%% *}"
 		rep=$((rep + 1))
 	done
 }

@@ -28,24 +28,22 @@ label=${BENCH_KERNEL:-6.1} alljobs="rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32
 BENCH_RUNTIME=${BENCH_RUNTIME:-5} BENCH_RAMP=${BENCH_RAMP:-1} BENCH_REPS=${BENCH_REPS:-3} BENCH_JOBS=${BENCH_JOBS:-$alljobs}
 BENCH_SIZE_MB=${BENCH_SIZE_MB:-256} BENCH_FIO_ARGS=${BENCH_FIO_ARGS:-} BENCH_DMAHBA_ARGS=${BENCH_DMAHBA_ARGS:-}
 cpus=${BENCH_CPUS:-2} append=${KERNEL_APPEND:-} doc=${BENCH_DOC:-$top/docs/bench.md}
-runtime=$BENCH_RUNTIME reps=$BENCH_REPS size=$BENCH_SIZE_MB jobs=$BENCH_JOBS
 out=$top/out/bench
-for v in BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB cpus; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v=${!v}: not a number"
+for v in BENCH_RUNTIME BENCH_REPS BENCH_SIZE_MB cpus; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v=${!v}: not a number of at least 1"
 done
-[ "$reps" -gt 0 ] || die "BENCH_REPS must be at least 1"
-[ "$runtime" -gt 0 ] || die "BENCH_RUNTIME must be at least 1"
+[[ $BENCH_RAMP =~ ^[0-9]+$ ]] || die "BENCH_RAMP=$BENCH_RAMP: not a number"
 [[ ! "$BENCH_FIO_ARGS$BENCH_DMAHBA_ARGS" =~ [\'\"\\] ]] || die "no quotes or backslashes in BENCH_FIO_ARGS, BENCH_DMAHBA_ARGS"
-for j in $jobs; do
+for j in $BENCH_JOBS; do
 	[[ " $alljobs " = *" $j "* ]] || die "unknown job '$j'"
 done
 
 rm -rf "$out"
 # a snapshot of the modules: the build cache is shared with other runs
 "$top/scripts/kernels.sh" make "$label" --out "$out/ko" --dir kernel > /dev/null
-settings="BENCH_RUNTIME=$runtime BENCH_RAMP=$BENCH_RAMP BENCH_REPS=$reps BENCH_SIZE_MB=$size BENCH_JOBS='$jobs' BENCH_FIO_ARGS='$BENCH_FIO_ARGS' BENCH_DMAHBA_ARGS='$BENCH_DMAHBA_ARGS' KERNEL_APPEND='$append'"
+settings="BENCH_RUNTIME=$BENCH_RUNTIME BENCH_RAMP=$BENCH_RAMP BENCH_REPS=$BENCH_REPS BENCH_SIZE_MB=$BENCH_SIZE_MB BENCH_JOBS='$BENCH_JOBS' BENCH_FIO_ARGS='$BENCH_FIO_ARGS' BENCH_DMAHBA_ARGS='$BENCH_DMAHBA_ARGS' KERNEL_APPEND='$append'"
 # TCG boots and fio start-ups are slow, and other VMs may share the CPUs
-tmo=$((600 + reps * $(wc -w <<< "$jobs") * 3 * (runtime + BENCH_RAMP + 6)))
+tmo=$((600 + BENCH_REPS * $(wc -w <<< "$BENCH_JOBS") * 3 * (BENCH_RUNTIME + BENCH_RAMP + 6)))
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 others0=$(pgrep -c qemu-system || true)
 date_run=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -65,7 +63,7 @@ grep -q '^BENCH-DONE' "$out/console.log" || die "the guest did not finish (exit 
 info() { sed -n "s/^BENCH-INFO $1 //p" "$out/console.log" | head -1; }
 
 table=$out/results.md
-awk -v jobs="$jobs" -v alljobs="$alljobs" '
+awk -v jobs="$BENCH_JOBS" -v alljobs="$alljobs" '
 function median(s,   a, n, i, j, t) {
 	n = split(s, a, " ")
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -163,13 +161,13 @@ gen=$out/bench-section.md
 	sed -n 's/^BENCH-INFO queue /  - queue: /p' "$out/console.log"
 	echo "- fio: \`$(info fio_common) --filename=/dev/<dev>\` plus, per job: 4 KiB \`--rw=randread|randwrite --bs=4k --iodepth=1|32\`;"
 	echo "  1 MiB \`--rw=read|write --bs=1M --iodepth=4\`, and QD32 as \`--numjobs=$(info nproc) --iodepth=$((32 / $(info nproc)))\` on disjoint areas."
-	echo "  Every job covers the first $size MiB of the device."
-	echo "- Fairness: before the measured runs the whole $size MiB area of each device is written (1 MiB, QD4),"
+	echo "  Every job covers the first $BENCH_SIZE_MB MiB of the device."
+	echo "- Fairness: before the measured runs the whole $BENCH_SIZE_MB MiB area of each device is written (1 MiB, QD4),"
 	echo "  because the three keep data differently: scsi_debug allocates its whole store at load (reads of"
 	echo "  unwritten blocks copy zeros from it), while null_blk (memory_backed) and dmahba allocate pages on first"
 	echo "  write and serve holes without a page of their own (null_blk zero-fills, dmahba reads one shared zero"
 	echo "  page through the DMA channel). Reads therefore all copy real data, and writes overwrite existing pages."
-	echo "- Each job runs on the three devices in turn, $reps times, in a rotated device order at each"
+	echo "- Each job runs on the three devices in turn, $BENCH_REPS times, in a rotated device order at each"
 	echo "  repetition; the figures are medians. \"spread\" is (max − min) / median of the IOPS over the runs."
 	echo "  The last column divides dmahba's IOPS by scsi_debug's of the same repetition (the two ran within"
 	echo "  seconds of each other) and gives the median and the range of those ratios: how far one run can be off."

@@ -118,13 +118,9 @@ for label in "${labels[@]}"; do
 	ksft_verdict "$label" "$out/tap.txt" "$out/kernel.log" "$ksft/kselftest-list.txt"
 
 	step "kernel $label: dkms add, build, install, modprobe"
-	if "$top/scripts/dkms-check.sh" "$label" > "$out/dkms.log" 2>&1; then
-		dkms="dkms ok"
-	else
-		cat "$out/dkms.log"
-		fail "$label: dkms ($out/dkms.log)"
-		dkms="dkms FAILED"
-	fi
+	dkms="dkms ok"
+	"$top/scripts/dkms-check.sh" "$label" > "$out/dkms.log" 2>&1 ||
+		{ cat "$out/dkms.log"; fail "$label: dkms ($out/dkms.log)"; dkms="dkms FAILED"; }
 	echo "$dkms"
 	summary+=("$label: $verdict; $dkms")
 done

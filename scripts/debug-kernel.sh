@@ -199,33 +199,27 @@ exec 9>&-
 KVER=$(cat "$kcache/kernelrelease")
 VMLINUZ=$kdir/arch/x86/boot/bzImage
 MODROOT=$mroot
-export KVER VMLINUZ MODROOT
+KDIR=$kdir
+export KVER VMLINUZ MODROOT KDIR
 
 run=$cache/check-debug
 res=$top/out/check-debug
 exec 8> "$run.lock"
 flock -n 8 || die "another check-debug is running ($run.lock)"
 
-# Our modules and dmatest (its source matches this kernel), from a copy of
-# the tree: others build in it at the same time.
+# Our modules and dmatest (its source, make deps' copy, matches this kernel),
+# built by kernels.sh in a copy of the tree
 step "our modules against $KVER"
 rm -rf "$run" "$res"
-mkdir -p "$run/src" "$run/ko" "$res"
-rsync -a --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' --exclude='.*.cmd' --exclude=Module.symvers \
-	--exclude=modules.order "$top/Kbuild" "$top/kernel" "$top/selftests" "$run/src/"
-mkdir -p "$run/src/scripts"
-cp "$top/scripts/kernel-errors.txt" "$run/src/scripts/"	# installed with the tests
-cp "$top/.cache/linux-src/drivers/dma/dmatest.c" "$run/src/selftests/modules/"
-for d in "$run/src" "$run/src/selftests/modules"; do
-	make -C "$kdir" M="$d" modules >> "$run/modules-build.log" 2>&1 ||
-		{ cat "$run/modules-build.log"; die "modules in $d do not build against $kdir"; }
-done
-cp "$run/src"/kernel/*.ko "$run/src"/selftests/modules/*.ko "$run/ko/"
+mkdir -p "$run" "$res"
+cp "$top/.cache/linux-src/drivers/dma/dmatest.c" "$top/selftests/modules/"
+"$top/scripts/kernels.sh" make debug --out "$run/ko" --dir kernel --dir selftests/modules > /dev/null \
+	2> "$run/modules-build.log" || { cat "$run/modules-build.log"; die "our modules do not build against $kdir"; }
 echo "modules: $(cd "$run/ko" && echo *)"
 
 # The per-test timeout scaled: KASAN and lockdep under TCG are slow.
 step "build and install the kselftest suite"
-ksft_install "$run/ksft" "$kdir/tools/testing/selftests" "$run/src/selftests" > "$run/selftests-build.log" 2>&1 ||
+ksft_install "$run/ksft" "$kdir/tools/testing/selftests" > "$run/selftests-build.log" 2>&1 ||
 	{ cat "$run/selftests-build.log"; die "selftests build"; }
 t=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$run/ksft/dmahba/settings")
 sed -i "s/^timeout=.*/timeout=$((${t:-45} * ${DMAHBA_DEBUG_SCALE:-4}))/" "$run/ksft/dmahba/settings"

@@ -13,21 +13,14 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=$top/.cache/linux-src
 
-# package:a file it provides (checked first, so the usual case runs no dpkg)
 # iscsi-test-cu (libiscsi-bin) and mdadm are carried into the guests
-pkgs=(qemu-system-x86:/usr/bin/qemu-system-x86_64 linux-image-amd64: linux-headers-amd64:
-	busybox-static:/bin/busybox sg3-utils:/usr/bin/sg_inq kmod:/sbin/modprobe cpio:/usr/bin/cpio
-	sparse:/usr/bin/sparse dkms:/usr/sbin/dkms linux-source-6.1: fio:/usr/bin/fio
-	xz-utils:/usr/bin/xz gcc:/usr/bin/gcc make:/usr/bin/make libc6-dev:/usr/include/stdio.h
-	debootstrap:/usr/sbin/debootstrap e2fsprogs:/sbin/mkfs.ext4 rsync:/usr/bin/rsync
-	lsscsi:/usr/bin/lsscsi shellcheck:/usr/bin/shellcheck libiscsi-bin:/usr/bin/iscsi-test-cu
-	mdadm:/sbin/mdadm)
+pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static sg3-utils kmod cpio sparse dkms
+	linux-source-6.1 fio xz-utils gcc make libc6-dev debootstrap e2fsprogs rsync lsscsi shellcheck
+	libiscsi-bin mdadm)
+# one dpkg-query for all; a package dpkg never heard of is missing from its output
+installed=$(dpkg-query -W -f='${db:Status-Abbrev}${Package}\n' "${pkgs[@]}" 2>/dev/null | sed -n 's/^ii *//p')
 missing=()
-for p in "${pkgs[@]}"; do
-	[ -n "${p#*:}" ] && [ -e "${p#*:}" ] && continue
-	dpkg-query -W -f='${Status}' "${p%%:*}" 2>/dev/null | grep -q 'ok installed' ||
-		missing+=("${p%%:*}")
-done
+for p in "${pkgs[@]}"; do grep -qx "$p" <<< "$installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "deps: missing packages; as root: apt-get install ${missing[*]}" >&2

@@ -21,7 +21,8 @@
 #                       the kernel's modules (NAME? is optional), with their
 #                       dependencies and soft dependencies, and ours (into
 #                       updates/), decompressed, in DEST/lib/modules/KVER, depmod
-#                       (LABEL debug: KVER and MODROOT from the environment)
+# LABEL debug (make, modules): debug-kernel.sh's kernel, KVER, MODROOT (the
+# tree holding lib/modules) and KDIR from the environment
 #   dkms LABEL DEST     dkms add, build, install the tree in private dkms trees
 #                       (in the chroot for 6.12, 7.2), copy the modules it
 #                       installed into DEST, dkms remove
@@ -91,6 +92,7 @@ quiet() {
 
 cmd_prepare() {
 	local label=$1 suite root mirror log
+	[ "$label" != debug ] || return 0
 	suite=$(suite_of "$label")
 	if [ -z "$suite" ]; then
 		[ -n "$(find_kver "" "$label")" ] || die "no Debian $label kernel with headers; run make deps"
@@ -111,7 +113,6 @@ cmd_prepare() {
 	[ -n "$mirror" ] || die "no Debian mirror in apt's sources; set DMAHBA_MIRROR"
 	# each finished step leaves a stamp: an interrupted run resumes
 	if [ ! -e "$root/.dmahba-debootstrap" ]; then
-		command -v debootstrap > /dev/null || quiet "$log" apt-get install -y debootstrap debian-archive-keyring
 		rm -rf --one-file-system "$root" "$root.tmp"
 		note "debootstrap $suite into $root from $mirror (a few minutes)"
 		quiet "$log" debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
@@ -142,9 +143,15 @@ cmd_prepare() {
 }
 
 # load_info LABEL: set L_* for a prepared kernel
+# (LABEL debug: debug-kernel.sh's, KVER, MODROOT and KDIR from the environment)
 load_info() {
+	if [ "$1" = debug ]; then
+		L_SUITE='' L_CHROOT='' L_ROOT=$MODROOT L_KVER=$KVER L_MODDIR=$MODROOT/lib/modules/$KVER L_KDIR=${KDIR:-}
+		return
+	fi
 	L_SUITE=$(suite_of "$1")
 	L_CHROOT=${L_SUITE:+$CACHE/chroot-$L_SUITE}
+	L_ROOT=$L_CHROOT	# the tree holding lib/modules
 	[ -z "$L_CHROOT" ] || [ -e "$L_CHROOT/.dmahba-ready" ] || die "kernel $1 is not prepared; run: kernels.sh prepare $1"
 	L_KVER=$(find_kver "$L_CHROOT" "$1")
 	[ -n "$L_KVER" ] || die "no $1 kernel with headers${L_CHROOT:+ in $L_CHROOT}; run: kernels.sh prepare $1"
@@ -211,11 +218,7 @@ put() {
 cmd_modules() {
 	local label=$1 dest=$2 a m names=() opt=()
 	shift 2
-	if [ "$label" = debug ]; then	# debug-kernel.sh's: KVER, MODROOT in the environment
-		L_KVER=$KVER L_CHROOT=$MODROOT L_MODDIR=$MODROOT/lib/modules/$KVER
-	else
-		load_info "$label"
-	fi
+	load_info "$label"
 	for a in "$@"; do
 		case $a in
 		*.ko) put "$a" "$dest/lib/modules/$L_KVER/updates/${a##*/}" ;;
@@ -224,14 +227,14 @@ cmd_modules() {
 		esac
 	done
 	# --show-depends follows dependencies and soft dependencies
-	for m in $(modprobe -a -d "${L_CHROOT:-/}" -S "$L_KVER" --show-depends "${names[@]}" "${opt[@]}" 2> /dev/null |
+	for m in $(modprobe -a -d "${L_ROOT:-/}" -S "$L_KVER" --show-depends "${names[@]}" "${opt[@]}" 2> /dev/null |
 		awk '/^insmod/ { print $2 }' | sort -u); do
-		m=${m#"${L_CHROOT:-/}"}
+		m=${m#"${L_ROOT:-/}"}
 		m=/${m#/}
-		put "$L_CHROOT$m" "$dest${m%.ko*}.ko"
+		put "$L_ROOT$m" "$dest${m%.ko*}.ko"
 	done
 	for m in "${names[@]}"; do
-		modprobe -d "${L_CHROOT:-/}" -S "$L_KVER" --show-depends "$m" > /dev/null 2>&1 || die "kernel $L_KVER has no module $m"
+		modprobe -d "${L_ROOT:-/}" -S "$L_KVER" --show-depends "$m" > /dev/null 2>&1 || die "kernel $L_KVER has no module $m"
 	done
 	mkdir -p "$dest/lib/modules/$L_KVER"
 	for a in modules.order modules.builtin modules.builtin.modinfo; do
