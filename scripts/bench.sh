@@ -64,16 +64,13 @@ info() { sed -n "s/^BENCH-INFO $1 //p" "$out/console.log" | head -1; }
 
 table=$out/results.md
 awk -v jobs="$BENCH_JOBS" -v alljobs="$alljobs" '
-function median(s,   a, n, i, j, t) {
+function sorted(s, a,   n, i, j, t) {	# the numbers of s into a[1..n], ascending; n
 	n = split(s, a, " ")
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	return n
 }
-function spread(s,   a, n, i, lo, hi) {
-	n = split(s, a, " "); lo = hi = a[1]
-	for (i = 2; i <= n; i++) { if (a[i] + 0 < lo + 0) lo = a[i]; if (a[i] + 0 > hi + 0) hi = a[i] }
-	return n > 1 && median(s) > 0 ? 100 * (hi - lo) / median(s) : 0
-}
+function median(s,   a, n) { n = sorted(s, a); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+function spread(s,   a, n) { n = sorted(s, a); return n > 1 && median(s) > 0 ? 100 * (a[n] - a[1]) / median(s) : 0 }
 $1 == "BENCH-RUN" {
 	k = $2 SUBSEP $3
 	if ($5 == "ERR") { err[k] = err[k] " " $0; next }
@@ -112,20 +109,16 @@ END {
 		rs = (m[ks] > 0 ? m[kd] / m[ks] : 0); rn = (m[kn] > 0 ? m[kd] / m[kn] : 0)
 		# the two devices of one repetition ran back to back: their ratio
 		# does not see the host drifting between repetitions
-		pr = ""; lo = hi = ""
-		for (r in reps) {
-			a = byrep[kd SUBSEP r]; b = byrep[ks SUBSEP r]
-			if (a == "" || b + 0 <= 0) continue
-			x = a / b; pr = pr " " x
-			if (lo == "" || x < lo) lo = x
-			if (hi == "" || x > hi) hi = x
-		}
+		pr = ""
+		for (r in reps)
+			if (byrep[kd SUBSEP r] != "" && byrep[ks SUBSEP r] + 0 > 0) pr = pr " " byrep[kd SUBSEP r] / byrep[ks SUBSEP r]
+		np = sorted(pr, x)
 		# met: both the ratio of the medians and the median of the
 		# ratios of the repetitions reach 1.0 (either alone can be one lucky
 		# repetition)
-		mp = (pr == "" ? rs : median(pr))
+		mp = (np ? median(pr) : rs)
 		verdict = (rs >= 1.0 && mp >= 1.0) ? "met" : (rs >= 1.0 ? "not met (per repetition)" : "not met")
-		printf "| %s | %.2f | %.2f | %s | %s |\n", d[j], rs, rn, verdict, (pr == "" ? "-" : sprintf("%.2f (%.2f-%.2f)", mp, lo, hi))
+		printf "| %s | %.2f | %.2f | %s | %s |\n", d[j], rs, rn, verdict, (np ? sprintf("%.2f (%.2f-%.2f)", mp, x[1], x[np]) : "-")
 	}
 	for (k in err) print "\nErrors:" err[k]
 }' "$out/console.log" > "$table"
