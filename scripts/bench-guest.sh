@@ -171,13 +171,12 @@ run_jobs() {	# run_jobs "JOB..."
 
 # polled_counts: evidence that dmahba's polled jobs completed by polling: the
 # sum of the "polled" column of its debugfs stats (windows a poll found
-# ended). null_blk and scsi_debug keep no such count in 6.1's default
+# ended; stat_sum reads $stats). null_blk and scsi_debug keep no such count in 6.1's default
 # settings; their io_poll of 1 says that their poll queue exists.
 polled_counts() {
 	n=0
-	for f in /sys/kernel/debug/dmahba/*/stats; do
-		[ -f "$f" ] || continue
-		n=$((n + $(awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "polled") c = i; next } c { s += $c } END { print s + 0 }' "$f")))
+	for stats in /sys/kernel/debug/dmahba/host*/stats; do
+		[ -f "$stats" ] && n=$((n + $(stat_sum polled)))
 	done
 	echo "dmahba_polled=$n"
 }

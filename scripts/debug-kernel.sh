@@ -139,18 +139,15 @@ kcache=$cache/debug-kernel-$key
 kdir=$kcache/linux
 mroot=$kcache/root
 
+# check_config CONFIG: show the lines of the fragment CONFIG does not meet;
+# fails if there is one
 check_config() {
-	local line sym bad=0
-	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=*) grep -qxF "$line" "$1" || { echo "  wanted $line"; bad=1; } ;;
-		"# CONFIG_"*" is not set")
-			sym=${line#\# }
-			sym=${sym%% *}
-			! grep -qE "^$sym=" "$1" || { echo "  wanted $sym unset"; bad=1; } ;;
-		esac
-	done <<< "$fragment"
-	return $bad
+	{
+		grep '^CONFIG_' <<< "$fragment" | grep -vxF -f "$1" | sed 's/^/  wanted /'
+		sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=.*/p' <<< "$fragment" | grep -xE -f - "$1" |
+			sed 's/^/  wanted unset, found /'
+	} | grep '' && return 1
+	return 0
 }
 
 build_kernel() {

@@ -38,12 +38,12 @@ klog_check() {
 	fail "$1: errors in the kernel log ($2)"
 }
 
-# ksft_install DEST [KSFT_DIR [SELFTESTS]]: build the suite in SELFTESTS
-# (default: ours) and install it with kselftest's runner from KSFT_DIR (a
-# tools/testing/selftests; default: the one "make deps" extracted) into DEST,
-# with the list of tests to run (all, or $DMAHBA_TESTS)
+# ksft_install DEST [KSFT_DIR]: build our suite and install it with
+# kselftest's runner from KSFT_DIR (a tools/testing/selftests; default: the
+# one "make deps" extracted) into DEST, with the list of tests to run (all,
+# or $DMAHBA_TESTS)
 ksft_install() {
-	local dest=$1 kst=${2:-$top/.cache/linux-src/tools/testing/selftests} st=${3:-$top/selftests} t
+	local dest=$1 kst=${2:-$top/.cache/linux-src/tools/testing/selftests} st=$top/selftests t
 	mkdir -p "$dest/dmahba" "$dest/kselftest" "$dest/build"
 	make -s -C "$st" KSFT_DIR="$kst" OUTPUT="$dest/build" install INSTALL_PATH="$dest/dmahba" || return
 	cp "$kst/run_kselftest.sh" "$dest/"
