@@ -13,7 +13,6 @@ set -u
 export PAGER=cat
 RUNTIME=$BENCH_RUNTIME RAMP=$BENCH_RAMP REPS=$BENCH_REPS SIZE_MB=$BENCH_SIZE_MB JOBS=$BENCH_JOBS
 DEVS="null_blk scsi_debug dmahba"
-FIO_ARGS=$BENCH_FIO_ARGS
 NPROC=$(nproc)
 info() { echo "BENCH-INFO $*"; }
 die() { echo "BENCH-ERROR $*"; exit 1; }
@@ -32,8 +31,7 @@ setup_queue() {	# setup_queue NAME DISK
 	q=/sys/block/$2/queue
 	echo none > "$q/scheduler" 2>/dev/null
 	hw=$(cat "$q/max_hw_sectors_kb")
-	kb=1024
-	[ "$hw" -lt $kb ] && kb=$hw
+	kb=$((hw < 1024 ? hw : 1024))
 	echo "$kb" > "$q/max_sectors_kb"
 	echo 0 > "$q/add_random" 2>/dev/null
 	info "queue $1 /dev/$2 max_sectors_kb=$kb max_hw_sectors_kb=$hw max_segments=$(cat "$q/max_segments")" \
@@ -100,7 +98,7 @@ unload_devices() {
 }
 
 # --- fio ----------------------------------------------------------------------
-FIO_COMMON="--direct=1 --ioengine=io_uring --group_reporting --randrepeat=0 --norandommap --output-format=terse --terse-version=3 --percentile_list=50:99 --lat_percentiles=1${FIO_ARGS:+ $FIO_ARGS}"
+FIO_COMMON="--direct=1 --ioengine=io_uring --group_reporting --randrepeat=0 --norandommap --output-format=terse --terse-version=3 --percentile_list=50:99 --lat_percentiles=1${BENCH_FIO_ARGS:+ $BENCH_FIO_ARGS}"
 info "fio_common $FIO_COMMON --time_based --runtime=$RUNTIME --ramp_time=$RAMP"
 
 job_args() {

@@ -28,11 +28,8 @@ say "a random 4 MiB pattern written with sg_dd at LBA 2048, read back, compared"
 dd if=/dev/urandom of=/tmp/pattern bs=1M count=4 2>/dev/null
 sg_dd if=/tmp/pattern of="$sg" bs=512 seek=2048 bpt=256
 sg_dd if="$sg" of=/tmp/readback bs=512 skip=2048 count=8192 bpt=256
-if cmp /tmp/pattern /tmp/readback; then
-	echo "read back identical: $(md5sum < /tmp/pattern | cut -d' ' -f1)"
-else
-	echo "MISMATCH"; exit 1
-fi
+cmp /tmp/pattern /tmp/readback || { echo "MISMATCH"; exit 1; }
+echo "read back identical: $(md5sum < /tmp/pattern | cut -d' ' -f1)"
 
 say "DMA channel counters (/sys/class/dma)"
 after=0
@@ -54,6 +51,5 @@ grep "tag=$tag " $t/trace | sed 's/^ *//'
 say "dmahba debugfs stats"
 cat /sys/kernel/debug/dmahba/*/stats
 say "rmmod dmahba softdma"
-rmmod dmahba
-rmmod softdma
+unload_mods
 echo "done"

@@ -14,13 +14,11 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 labels=("$@")
 [ $# -gt 0 ] || labels=(6.1 6.12 7.2)
-mkdir -p "$top/out"
 for label in "${labels[@]}"; do
 	step "dkms on $label"
 	kodir=$top/out/dkms-$label.ko
 	rm -rf "$kodir"
 	"$top/scripts/kernels.sh" dkms "$label" "$kodir" || { fail "$label: dkms add/build/install"; continue; }
-	echo "installed: $(cd "$kodir" && echo *)"
 	gout=$top/out/dkms-$label.console.log
 	klog=$top/out/dkms-$label.kernel.log
 	for attempt in 1 2; do

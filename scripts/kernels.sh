@@ -210,7 +210,6 @@ put() {
 	case $1 in
 	*.xz) xz -dc "$1" > "$2" ;;
 	*.zst) zstd -dcq "$1" > "$2" ;;
-	*.gz) gzip -dc "$1" > "$2" ;;
 	*) cp "$1" "$2" ;;
 	esac || die "cannot decompress $1"
 }

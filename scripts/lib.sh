@@ -168,9 +168,7 @@ vm_run() (
 		cp "$top"/selftests/modules/*.ko "$r/dmahba/" 2>/dev/null || true
 	fi
 	cp "$top/selftests/lib.sh" "$r/dmahba/"	# the guest scripts' helpers too
-	if [ "$inst" = 1 ]; then
-		"$top/scripts/kernels.sh" modules "$label" "$r" "${mods[@]}" "$r"/dmahba/*.ko > /dev/null
-	fi
+	[ "$inst" = 0 ] || "$top/scripts/kernels.sh" modules "$label" "$r" "${mods[@]}" "$r"/dmahba/*.ko > /dev/null
 	if [ -n "$ksft" ]; then
 		mkdir -p "$r/kselftest"
 		cp -a "$ksft/." "$r/kselftest/"
