@@ -9,7 +9,8 @@
 # Usage: kernels.sh COMMAND ARGS
 #   prepare LABEL       make the kernel available (debootstrap and apt-get for
 #                       the chroot ones; V=1 shows their output); idempotent
-#   info LABEL          shell-sourceable KVER VMLINUZ CHROOT ("" for 6.1)
+#   info LABEL          shell-sourceable KVER VMLINUZ MODROOT (the tree holding
+#                       lib/modules/KVER: its chroot, "" for 6.1)
 #   make LABEL [--out OUT] [--dir DIR]... [ARGS]
 #                       copy Kbuild, kernel/ and each DIR (default kernel) of
 #                       the tree to $DMAHBA_CACHE/build-LABEL-<tree>, run make
@@ -162,7 +163,7 @@ load_info() {
 
 cmd_info() {
 	load_info "$1"
-	printf "%s='%s'\n" KVER "$L_KVER" VMLINUZ "$L_CHROOT/boot/vmlinuz-$L_KVER" CHROOT "$L_CHROOT"
+	printf "%s='%s'\n" KVER "$L_KVER" VMLINUZ "$L_CHROOT/boot/vmlinuz-$L_KVER" MODROOT "$L_CHROOT"
 }
 
 cmd_make() {

@@ -96,9 +96,7 @@ mkcpio() { (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H new
 # lib/modules/KVER: "" for the host's 6.1, else the chroot) of a kernel of
 # scripts/kernels.sh. Other kernels (debug-kernel.sh) set the three first.
 vm_kernel() {
-	local CHROOT
 	eval "$("$top/scripts/kernels.sh" info "$1")" || return
-	MODROOT=$CHROOT
 	[ -r "$VMLINUZ" ] || { note "no kernel image for $1 ($VMLINUZ); run make deps"; return 1; }
 }
 
