@@ -95,7 +95,8 @@ static bool dmahba_port_cursor_fill(struct dmahba_port_cursor *c)
 /*
  * The pieces of the buffer the next @len bytes lie in, into q->sg; the
  * cursor moves past them. False (cursor unmoved) if they are more than
- * DMAHBA_PORT_SG_MAX or the buffer ends first.
+ * DMAHBA_PORT_SG_MAX, one is not aligned as the channel needs, or the
+ * buffer ends first.
  */
 static bool dmahba_port_gather(struct dmahba_port_queue *q,
 			       struct dmahba_port_cursor *c, u32 len,
@@ -111,6 +112,11 @@ static bool dmahba_port_gather(struct dmahba_port_queue *q,
 			return false;
 		}
 		n = min(c->left, len);
+		/* a piece the channel's copy alignment does not allow */
+		if ((c->addr | n) & (q->port->align - 1)) {
+			*c = save;
+			return false;
+		}
 		sg_dma_address(&q->sg[i]) = c->addr;
 		sg_dma_len(&q->sg[i]) = n;
 		i++;
