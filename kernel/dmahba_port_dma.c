@@ -201,9 +201,10 @@ static int dmahba_port_submit_slave(struct dmahba_port_queue *q,
  * one memcpy descriptor when it meets one piece of the buffer or the
  * channel has no slave_sg. A memcpy that ends an HBA segment on a length
  * the channel's copy alignment does not allow is rounded up to it when the
- * buffer has room: the piece of the buffer goes on, or ends there (the
- * block layer bounces a buffer that does not end aligned into whole pages,
- * see dma_alignment; swiotlb's slots are 2 KiB); the HBA side has room
+ * buffer has room: its piece goes on past the pad, or ends unaligned (the
+ * block layer bounces a buffer whose length is not aligned into whole
+ * pages, see dma_alignment; swiotlb's slots are 2 KiB) so that its page
+ * goes on to the next aligned address; the HBA side has room
  * (dmahba_port_dma_align()). The pad bytes carry nothing the command
  * returns. When the channel has no room (prep returns
  * NULL), the window waits: @w->more is set and a completing descriptor
@@ -249,8 +250,7 @@ static int dmahba_port_fill(struct dmahba_port_queue *q)
 			last = !w->left && n == w->hba_left;
 			len = n;
 			if ((n & (port->align - 1)) && n == w->hba_left &&
-			    (n == w->cur.left ||
-			     round_up(n, port->align) <= w->cur.left))
+			    round_up(n, port->align) <= round_up(w->cur.left, port->align))
 				len = round_up(n, port->align);
 			err = dmahba_port_submit_memcpy(q,
 							w->to_hba ? w->hba_addr : w->cur.addr,
