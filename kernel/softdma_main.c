@@ -41,7 +41,16 @@
  *
  * Progress is made in chunks of SOFTDMA_CHUNK bytes. Between chunks the
  * engine looks at pause/terminate requests and paces itself for the
- * bandwidth model, and the residue is updated: residue granularity BURST.
+ * bandwidth model, and the residue is updated: residue granularity BURST
+ * by default.
+ *
+ * Constraints (module parameters, fixed from load to unload, optionally
+ * from a profile of a mainline engine; docs/softdma.md): max_seg_size (the
+ * DMA device's max segment size; prep refuses a longer memcpy or sg entry),
+ * copy_align (dma_device.copy_align; prep refuses misaligned addresses or
+ * lengths), ring_size (descriptors a channel holds; prep returns NULL while
+ * full, softdma_desc_ready()) and residue (the granularity tx_status
+ * reports). Refused preps are counted per channel in debugfs.
  *
  * Error semantics (NetDMA's Abort/Reset):
  * - A failed descriptor (fault injection) copies nothing and completes with
@@ -135,28 +144,19 @@ static const struct kernel_param_ops softdma_uparam_ops = {
 	.get = softdma_uparam_get,
 };
 
-struct softdma_bparam {
-	bool val;
-	bool given;
-};
-
+/* a bool, refused with a message naming it (param_set_bool() does not) */
 static int softdma_bparam_set(const char *val, const struct kernel_param *kp)
 {
-	struct softdma_bparam *p = kp->arg;
-
-	if (kstrtobool(val ?: "1", &p->val)) {
+	if (kstrtobool(val ?: "1", kp->arg)) {
 		pr_err("%s=%s: not 0 or 1\n", kp->name, val);
 		return -EINVAL;
 	}
-	p->given = true;
 	return 0;
 }
 
 static int softdma_bparam_get(char *buf, const struct kernel_param *kp)
 {
-	const struct softdma_bparam *p = kp->arg;
-
-	return sysfs_emit(buf, "%c\n", p->val ? 'Y' : 'N');
+	return sysfs_emit(buf, "%c\n", *(bool *)kp->arg ? 'Y' : 'N');
 }
 
 static const struct kernel_param_ops softdma_bparam_ops = {
@@ -165,8 +165,8 @@ static const struct kernel_param_ops softdma_bparam_ops = {
 	.get = softdma_bparam_get,
 };
 
-static struct softdma_bparam halt_on_error = { .val = true };
-module_param_cb(halt_on_error, &softdma_bparam_ops, &halt_on_error, 0444);
+bool softdma_halt_on_error = true;
+module_param_cb(halt_on_error, &softdma_bparam_ops, &softdma_halt_on_error, 0444);
 MODULE_PARM_DESC(halt_on_error,
 		 "Halt a channel on a failed descriptor (abort what follows) until terminate_all; 0 = go on with the next descriptor, the failure only in the failed one's result. Default: 1");
 
@@ -195,7 +195,6 @@ module_param_string(profile, profile, sizeof(profile), 0444);
 MODULE_PARM_DESC(profile,
 		 "Constraints of a real engine: ioat, zynqmp_dma, dw-axi-dmac, fsl-edma, hidma, pl330 (docs/softdma.md). Default: none");
 
-bool softdma_halt_on_error = true;
 struct softdma_constraints softdma_cons;
 
 /**
@@ -1006,9 +1005,10 @@ static void softdma_override(const char *name, bool given, u32 val, u32 *dst)
 static int softdma_check_constraints(void)
 {
 	struct softdma_constraints *c = &softdma_cons;
+	enum dma_residue_granularity granularity;
 	const struct softdma_profile *p = NULL;
-	u32 align, granularity;
 	unsigned int i;
+	u32 align;
 
 	c->max_seg_size = U32_MAX;
 	align = DMAENGINE_ALIGN_1_BYTE;
@@ -1043,10 +1043,14 @@ static int softdma_check_constraints(void)
 			       residue);
 			return -EINVAL;
 		}
-		softdma_override("residue", true, g, &granularity);
+		if (c->profile && g != granularity)
+			pr_info("profile=%s: residue=%s given, overrides the profile's %s\n",
+				c->profile, softdma_residue_name(g),
+				softdma_residue_name(granularity));
+		granularity = g;
 	}
 	c->residue = granularity;
-	c->halt_on_error = halt_on_error.val;
+	c->halt_on_error = softdma_halt_on_error;
 
 	if (!c->max_seg_size) {
 		pr_err("max_seg_size=0: must be 1 to %u\n", U32_MAX);
@@ -1074,7 +1078,6 @@ static int softdma_check_constraints(void)
 	copy_align.val = c->copy_align;
 	ring_size.val = c->ring_size;
 	strscpy(residue, softdma_residue_name(c->residue), sizeof(residue));
-	softdma_halt_on_error = c->halt_on_error;
 	return 0;
 }
 

@@ -70,8 +70,10 @@ diag "softdma channels: $(echo "$chans" | tr '\n' ' ')"
 # dmatest_run CHAN THREADS POLLED [BUF_SIZE [ITERATIONS]]: one dmatest run
 # (test_buf_size BUF_SIZE, default 65536); its summary lines in $tmp/sum
 # ("tests failures iops" per thread); 1 if it did not end in time
+runs=0
 dmatest_run() {
-	_mark="dmatest_test-$$-$1-$2-$3-${4:-}"
+	runs=$((runs + 1))	# marks unique: the same channel runs again
+	_mark="dmatest_test-$$-$runs-$1-$2-$3"
 	echo "$_mark" > /dev/kmsg
 	# the flow of Documentation/driver-api/dmaengine/dmatest.rst
 	if ! insmod "$dmatest_ko" threads_per_chan="$2" polled="$3" \

@@ -1836,11 +1836,13 @@ static int sdt_test_constraints(unsigned int ring, unsigned int gran)
 		unsigned int i;
 
 		for (i = 0; i < ARRAY_SIZE(what); i++) {
-			if (dmaengine_prep_dma_memcpy(chan, dst.dma + (i == 1) * al / 2,
-						      src.dma + (i == 0) * al / 2,
-						      al + (i == 2) * al / 2,
+			size_t off[3] = { 0, 0, 0 };
+
+			off[i] = al / 2;	/* one of the three misaligned */
+			if (dmaengine_prep_dma_memcpy(chan, dst.dma + off[1],
+						      src.dma + off[0], al + off[2],
 						      DMA_CTRL_ACK)) {
-				ret = sdt_fail("memcpy with a %s misaligned to copy_align %u accepted",
+				ret = sdt_fail("memcpy, misaligned %s (copy_align %u): accepted",
 					       what[i], a);
 				goto out_sync;
 			}
@@ -1937,7 +1939,7 @@ static int sdt_residue_segment(struct dma_chan *chan)
 		usleep_range(2000, 4000);
 	}
 	if (residue || steps < 2) {
-		ret = sdt_fail("residue %u at DMA_COMPLETE, %u partial residues (want 0, 2+; bandwidth_kbps?)",
+		ret = sdt_fail("residue %u at completion, %u partial ones (want 0, 2+)",
 			       residue, steps);
 		goto out_sync;
 	}
