@@ -69,4 +69,43 @@ typedef enum scsi_qc_status dmahba_qc_status_t;
 #define COMPAT_WQ_PERCPU	0
 #endif
 
+/*
+ * The alignment a host needs of the buffers (the block layer bounces a
+ * buffer that does not have it): struct Scsi_Host gained dma_alignment
+ * after v6.1 (present in 6.12 and 7.2), which the midlayer puts into each
+ * queue's limits; on 6.1 the driver raises each device queue's alignment
+ * from its slave_configure, which COMPAT_SHT_SLAVE_CONFIGURE() installs
+ * only there. @mask is the alignment less one.
+ */
+#include <linux/blkdev.h>
+#include <scsi/scsi_device.h>
+#include <scsi/scsi_host.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+static inline void compat_shost_set_dma_alignment(struct Scsi_Host *shost,
+						  unsigned int mask)
+{
+	shost->dma_alignment = max(shost->dma_alignment, mask);
+}
+
+static inline void compat_sdev_set_dma_alignment(struct scsi_device *sdev,
+						 unsigned int mask)
+{
+}
+
+#define COMPAT_SHT_SLAVE_CONFIGURE(fn)
+#else
+static inline void compat_shost_set_dma_alignment(struct Scsi_Host *shost,
+						  unsigned int mask)
+{
+}
+
+static inline void compat_sdev_set_dma_alignment(struct scsi_device *sdev,
+						 unsigned int mask)
+{
+	blk_queue_update_dma_alignment(sdev->request_queue, mask);
+}
+
+#define COMPAT_SHT_SLAVE_CONFIGURE(fn)	.slave_configure = (fn),
+#endif
+
 #endif /* DMAHBA_COMPAT_H */

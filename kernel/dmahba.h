@@ -40,7 +40,7 @@ struct dmahba_host {
 extern const struct dmahba_port_miniport dmahba_hba_miniport;
 
 size_t dmahba_hba_req_size(unsigned int max_segs);
-void dmahba_hba_init(void *hw, struct dmahba_host *host);
+int dmahba_hba_init(void *hw, struct dmahba_host *host);
 void dmahba_hba_get_stats(void *hw, u64 *retries, u64 *failed);
 
 #endif /* DMAHBA_H */

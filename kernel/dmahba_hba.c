@@ -23,6 +23,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-mapping.h>
+#include <linux/platform_device.h>
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
 #include <scsi/scsi_device.h>
@@ -42,6 +43,9 @@
  * @armed: DmaStarted armed the HBA for that window
  * @nomem_retries: requests sent back to the midlayer for memory
  * @nomem_failed: requests failed for memory (or the store's budget)
+ * @bounce: a page the HBA moves an emulation buffer's window through when
+ *	the channel needs an alignment the buffer does not have (its data
+ *	port); NULL when the channel needs none
  *
  * Protected by the port's queue lock, under which every callback runs; the
  * counters are read without it.
@@ -53,6 +57,7 @@ struct dmahba_hba {
 	bool armed;
 	u64 nomem_retries;
 	u64 nomem_failed;
+	void *bounce;
 };
 
 /**
@@ -64,6 +69,8 @@ struct dmahba_hba {
  * @win_len: bytes in the last window mapped
  * @hba_dir: DMA direction of the HBA side of that window
  * @nsegs: HBA-side segments of that window still mapped
+ * @bounced: that window goes through the context's bounce page, mapped
+ *	for its length rounded up to the channel's alignment
  * @retries: times in a row the request went back to the midlayer for
  *	     memory; kept across those returns (the per-command area is set
  *	     up once, by init_cmd_priv), zero otherwise
@@ -78,6 +85,7 @@ struct dmahba_hba_req {
 	u32 win_len;
 	enum dma_data_direction hba_dir;
 	unsigned int nsegs;
+	bool bounced;
 	struct dmahba_seg segs[];
 };
 
@@ -98,18 +106,28 @@ size_t dmahba_hba_req_size(unsigned int max_segs)
  * @hw: the extension (HwScsiFindAdapter's DeviceExtension)
  * @host: the host it belongs to
  *
- * Context: process context, before the host is added.
+ * Context: process context, before the host is added (the driver's probe).
+ * Return: 0, or -ENOMEM.
  */
-void dmahba_hba_init(void *hw, struct dmahba_host *host)
+int dmahba_hba_init(void *hw, struct dmahba_host *host)
 {
 	struct dmahba_hba *hba = hw;
 
+	hba->bounce = NULL;
+	if (dmahba_port_dma_align(hw) > 1) {
+		/* freed when the driver detaches, after the port is gone */
+		hba->bounce = (void *)devm_get_free_pages(&host->pdev->dev,
+							  GFP_KERNEL, 0);
+		if (!hba->bounce)
+			return -ENOMEM;
+	}
 	hba->host = host;
 	hba->cur = NULL;
 	hba->dma_pending = false;
 	hba->armed = false;
 	hba->nomem_retries = 0;
 	hba->nomem_failed = 0;
+	return 0;
 }
 
 /**
@@ -129,14 +147,19 @@ void dmahba_hba_get_stats(void *hw, u64 *retries, u64 *failed)
 }
 
 /* Release the HBA side of the last window; the channel no longer uses it. */
-static void dmahba_hba_unmap(struct device *dev, struct dmahba_hba_req *hr)
+static void dmahba_hba_unmap(void *hw, struct dmahba_hba_req *hr)
 {
+	struct device *dev = dmahba_port_dma_device(hw);
+	u32 align = dmahba_port_dma_align(hw);
+
 	if (!hr->nsegs)
 		return;
 	if (hr->store)
 		dmahba_store_unmap(hr->store, hr->segs, hr->nsegs, hr->hba_dir);
 	else
-		dma_unmap_single(dev, hr->segs[0].addr, hr->segs[0].len,
+		dma_unmap_single(dev, hr->segs[0].addr,
+				 hr->bounced ? round_up(hr->segs[0].len, align) :
+					       hr->segs[0].len,
 				 hr->hba_dir);
 	hr->nsegs = 0;
 }
@@ -195,6 +218,7 @@ static int dmahba_hba_map_window(struct dmahba_hba *hba,
 {
 	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
 	struct device *dev = dmahba_port_dma_device(hba);
+	u32 align = dmahba_port_dma_align(hba);
 	const struct dmahba_xfer *x = &hr->sc.xfer;
 	bool in = x->kind == DMAHBA_XFER_STORE_IN || x->kind == DMAHBA_XFER_BUF_IN;
 	u32 len = min(x->len - hr->phase_done, hba->host->max_window);
@@ -207,6 +231,7 @@ static int dmahba_hba_map_window(struct dmahba_hba *hba,
 		return -EINVAL;
 	/* the HBA side is the DMA source for data-in, the destination for out */
 	hr->hba_dir = in ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	hr->bounced = false;
 	if (x->kind == DMAHBA_XFER_STORE_IN || x->kind == DMAHBA_XFER_STORE_OUT) {
 		hr->store = dmahba_scsi_lu_store(hr->sc.lu);
 		/* a write in several windows: every page before the first */
@@ -221,9 +246,26 @@ static int dmahba_hba_map_window(struct dmahba_hba *hba,
 		if (n < 0)
 			return n;
 	} else {
+		void *buf = x->buf + hr->phase_done;
+		u32 map_len;
+
 		hr->store = NULL;
-		addr = dma_map_single(dev, x->buf + hr->phase_done, len,
-				      hr->hba_dir);
+		/* one mapping: no longer than the DMA API can bounce at once */
+		len = min_t(size_t, len, dma_max_mapping_size(dev));
+		map_len = len;
+		hr->bounced = hba->bounce &&
+			      !IS_ALIGNED((unsigned long)buf | len, align);
+		if (hr->bounced) {
+			/* the channel reads and writes whole aligned units */
+			len = min_t(u32, len, PAGE_SIZE);
+			map_len = round_up(len, align);
+			if (in) {
+				memcpy(hba->bounce, buf, len);
+				memset(hba->bounce + len, 0, map_len - len);
+			}
+			buf = hba->bounce;
+		}
+		addr = dma_map_single(dev, buf, map_len, hr->hba_dir);
 		if (dma_mapping_error(dev, addr))
 			return -EAGAIN;
 		hr->segs[0] = (struct dmahba_seg) { .addr = addr, .len = len };
@@ -356,7 +398,9 @@ static bool dmahba_hba_interrupt(void *hw)
 		dmahba_hba_fail(hba, req);
 		return true;
 	}
-	dmahba_hba_unmap(dmahba_port_dma_device(hba), hr);
+	dmahba_hba_unmap(hba, hr);
+	if (hr->bounced && hr->hba_dir == DMA_FROM_DEVICE)
+		memcpy(hr->sc.xfer.buf + hr->phase_done, hba->bounce, hr->win_len);
 	hr->phase_done += hr->win_len;
 	if (hr->phase_done < hr->sc.xfer.len) {
 		err = dmahba_hba_map_window(hba, req);
@@ -452,7 +496,7 @@ static void dmahba_hba_release(void *hw, struct dmahba_port_req *req)
 {
 	struct dmahba_hba_req *hr = dmahba_port_req_ext(req);
 
-	dmahba_hba_unmap(dmahba_port_dma_device(hw), hr);
+	dmahba_hba_unmap(hw, hr);
 	if (hr->started) {
 		dmahba_scsi_end(&hr->sc);
 		hr->started = false;

@@ -181,6 +181,27 @@ static int dmahba_init_cmd_priv(struct Scsi_Host *shost, struct scsi_cmnd *scmd)
 	return 0;
 }
 
+/**
+ * dmahba_slave_configure() - slave_configure (6.1 only): the queue's limits
+ * @sdev: the device being configured
+ *
+ * Raises the queue's DMA alignment to what the host's channels need, so
+ * that the block layer bounces a buffer without it. Later kernels take it
+ * from the host (compat_shost_set_dma_alignment()).
+ *
+ * Context: process context, may sleep.
+ * Return: 0.
+ */
+static int __maybe_unused dmahba_slave_configure(struct scsi_device *sdev)
+{
+	struct dmahba_host *h = shost_priv(sdev->host);
+	u32 max_seg, align;
+
+	dmahba_port_constraints(h->port, &max_seg, &align);
+	compat_sdev_set_dma_alignment(sdev, align - 1);
+	return 0;
+}
+
 static struct scsi_host_template dmahba_template = {
 	.module = THIS_MODULE,
 	.name = "dmahba: ScsiPort subordinate-DMA HBA over dmaengine",
@@ -194,6 +215,7 @@ static struct scsi_host_template dmahba_template = {
 	.eh_host_reset_handler = dmahba_eh_host_reset,
 	.map_queues = dmahba_port_map_queues,
 	.mq_poll = dmahba_port_mq_poll,
+	COMPAT_SHT_SLAVE_CONFIGURE(dmahba_slave_configure)
 	.this_id = -1,
 	.track_queue_depth = 1,
 	/* a mock bus needs no settle time after a reset */
@@ -252,6 +274,7 @@ static int dmahba_probe(struct platform_device *pdev)
 	struct dmahba_lu_params lp = {};
 	struct Scsi_Host *shost;
 	struct dmahba_host *h;
+	u32 max_seg, align;
 	unsigned int i;
 	int err;
 
@@ -278,8 +301,21 @@ static int dmahba_probe(struct platform_device *pdev)
 		       poll_queues, dmahba_port_nr_queues(h->port));
 		goto err_destroy_port;
 	}
-	for (i = 0; i < dmahba_port_nr_queues(h->port); i++)
-		dmahba_hba_init(dmahba_port_hw(h->port, i), h);
+	/* a descriptor carries a block; the block layer can meet the alignment */
+	dmahba_port_constraints(h->port, &max_seg, &align);
+	if (max_seg < sector_size || align > 512) {
+		dev_err(&pdev->dev, "DMA channel %s cannot carry a %u-byte logical block: max segment size %u bytes (at least %u needed), copy alignment %u bytes (at most 512 tolerated)\n",
+			dmahba_port_chan_name(h->port, 0), sector_size, max_seg,
+			sector_size, align);
+		err = -EINVAL;
+		goto err_destroy_port;
+	}
+	compat_shost_set_dma_alignment(shost, align - 1);
+	for (i = 0; i < dmahba_port_nr_queues(h->port); i++) {
+		err = dmahba_hba_init(dmahba_port_hw(h->port, i), h);
+		if (err)
+			goto err_destroy_port;
+	}
 
 	shost->max_id = 1;
 	shost->max_lun = num_luns;

@@ -145,6 +145,7 @@ void dmahba_port_notification(void *hw, enum dmahba_port_notification_type type,
 			      struct dmahba_port_req *req);
 void dmahba_port_complete_request(void *hw, u64 lun, int host_byte);
 struct device *dmahba_port_dma_device(void *hw);
+u32 dmahba_port_dma_align(void *hw);
 unsigned int dmahba_port_queue_index(void *hw);
 
 #endif /* DMAHBA_PORT_H */

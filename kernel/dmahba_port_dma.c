@@ -21,14 +21,6 @@
 #include "dmahba_port_priv.h"
 #include "dmahba_trace.h"
 
-/* a walk along the request's mapped scatterlist */
-struct dmahba_port_cursor {
-	struct scatterlist *sg;
-	unsigned int nsg;	/* entries left, the current one included */
-	dma_addr_t addr;
-	u32 left;		/* bytes left in the current entry */
-};
-
 static void dmahba_port_dma_done(void *param, const struct dmaengine_result *res)
 {
 	struct dmahba_port_queue *q = param;
@@ -51,13 +43,16 @@ static void dmahba_port_dma_done(void *param, const struct dmaengine_result *res
 	dmahba_port_unlock(q, flags);
 }
 
+static int dmahba_port_fill(struct dmahba_port_queue *q);
+
 /*
  * The callback of a window's other descriptors: a provider that does not
  * halt on an error goes on with the next descriptor, so the failure of one
  * in the middle shows only in its own result. It is kept for the window's
  * end (dmahba_port_dma_done()). Descriptors complete in order, and a window
  * is mapped only once the channel is synchronized after a cancel, so what
- * this finds mapped is the window the descriptor belongs to.
+ * this finds mapped is the window the descriptor belongs to. A window the
+ * channel had no room for goes on here: the descriptor's slot is free.
  */
 static void dmahba_port_desc_done(void *param, const struct dmaengine_result *res)
 {
@@ -65,13 +60,22 @@ static void dmahba_port_desc_done(void *param, const struct dmaengine_result *re
 	struct dmahba_port_window *w = &q->win;
 	unsigned long flags;
 
-	if (!res || (res->result == DMA_TRANS_NOERROR && !res->residue))
-		return;
 	spin_lock_irqsave(&q->lock, flags);
-	if (w->mapped && !w->dma_done && w->desc_result == DMA_TRANS_NOERROR)
-		w->desc_result = res->result != DMA_TRANS_NOERROR ?
-				 res->result : DMA_TRANS_ABORTED;
-	spin_unlock_irqrestore(&q->lock, flags);
+	if (w->mapped && !w->dma_done) {
+		w->ndone++;
+		if (res && (res->result != DMA_TRANS_NOERROR || res->residue) &&
+		    w->desc_result == DMA_TRANS_NOERROR)
+			w->desc_result = res->result != DMA_TRANS_NOERROR ?
+					 res->result : DMA_TRANS_ABORTED;
+		if (w->more && dmahba_port_fill(q)) {
+			/* the rest was refused: the window fails */
+			w->dma_done = true;
+			w->result = DMA_TRANS_ABORTED;
+			w->residue = w->length;
+			dmahba_port_run(q);
+		}
+	}
+	dmahba_port_unlock(q, flags);
 }
 
 /* Move to the next entry if the current one is used up. */
@@ -91,7 +95,8 @@ static bool dmahba_port_cursor_fill(struct dmahba_port_cursor *c)
 /*
  * The pieces of the buffer the next @len bytes lie in, into q->sg; the
  * cursor moves past them. False (cursor unmoved) if they are more than
- * DMAHBA_PORT_SG_MAX or the buffer ends first.
+ * DMAHBA_PORT_SG_MAX, one is not aligned as the channel needs, or the
+ * buffer ends first.
  */
 static bool dmahba_port_gather(struct dmahba_port_queue *q,
 			       struct dmahba_port_cursor *c, u32 len,
@@ -107,6 +112,11 @@ static bool dmahba_port_gather(struct dmahba_port_queue *q,
 			return false;
 		}
 		n = min(c->left, len);
+		/* a piece the channel's copy alignment does not allow */
+		if ((c->addr | n) & (q->port->align - 1)) {
+			*c = save;
+			return false;
+		}
 		sg_dma_address(&q->sg[i]) = c->addr;
 		sg_dma_len(&q->sg[i]) = n;
 		i++;
@@ -121,8 +131,9 @@ static bool dmahba_port_gather(struct dmahba_port_queue *q,
 /*
  * Submit @tx. Every descriptor carries a callback and asks for the
  * interrupt, so that each one's result counts; the last one's callback is
- * the HBA's interrupt. On a poll queue none does: the last one's cookie is
- * kept for dmahba_port_poll() instead.
+ * the HBA's interrupt. On a poll queue none does: the cookie of the last
+ * one submitted is kept for dmahba_port_poll() instead. -EBUSY: no
+ * descriptor (prep returned NULL).
  */
 static int dmahba_port_submit(struct dmahba_port_queue *q,
 			      struct dma_async_tx_descriptor *tx, bool last)
@@ -130,7 +141,7 @@ static int dmahba_port_submit(struct dmahba_port_queue *q,
 	dma_cookie_t cookie;
 
 	if (!tx)
-		return -EIO;
+		return -EBUSY;	/* no room on the channel, or refused */
 	if (!q->poll) {
 		tx->callback_result = last ? dmahba_port_dma_done :
 					     dmahba_port_desc_done;
@@ -139,8 +150,8 @@ static int dmahba_port_submit(struct dmahba_port_queue *q,
 	cookie = dmaengine_submit(tx);
 	if (dma_submit_error(cookie))
 		return -EIO;
-	if (last)
-		q->win.cookie = cookie;
+	q->win.cookie = cookie;
+	q->stats.descs++;
 	return 0;
 }
 
@@ -182,6 +193,96 @@ static int dmahba_port_submit_slave(struct dmahba_port_queue *q,
 				  last);
 }
 
+/*
+ * Prepare and submit the window's descriptors from where the last call
+ * stopped: per HBA segment, in pieces of at most the channel's max segment
+ * size, one slave_sg descriptor over the pieces of the buffer the piece
+ * meets (the HBA segment is the device side, its address increments), or
+ * one memcpy descriptor when it meets one piece of the buffer or the
+ * channel has no slave_sg. A memcpy that ends an HBA segment on a length
+ * the channel's copy alignment does not allow is rounded up to it when the
+ * buffer has room: its piece goes on past the pad, or ends unaligned (the
+ * block layer bounces a buffer whose length is not aligned into whole
+ * pages, see dma_alignment; swiotlb's slots are 2 KiB) so that its page
+ * goes on to the next aligned address; the HBA side has room
+ * (dmahba_port_dma_align()). The pad bytes carry nothing the command
+ * returns. When the channel has no room (prep returns
+ * NULL), the window waits: @w->more is set and a completing descriptor
+ * calls this again (ScsiPort's flow control: a full channel slows
+ * submission, it fails no command).
+ *
+ * Return: 0 (all submitted, or waiting for room), -EIO if the channel
+ * refused a descriptor it had room for (none of the window's in flight).
+ */
+static int dmahba_port_fill(struct dmahba_port_queue *q)
+{
+	struct dmahba_port_window *w = &q->win;
+	struct dmahba_port *port = q->port;
+	struct dmahba_port_cursor save;
+	bool submitted = false, last;
+	u32 chunk, n, len;
+	unsigned int k;
+	int err;
+
+	lockdep_assert_held(&q->lock);
+	w->more = false;
+	while (w->hba_left || w->left) {
+		if (!w->hba_left) {
+			if (w->h == w->nhba)
+				return -EIO;
+			w->hba_addr = w->hba[w->h].addr;
+			w->hba_left = min(w->hba[w->h].len, w->left);
+			w->left -= w->hba_left;
+			w->h++;
+			continue;
+		}
+		chunk = min(w->hba_left, port->max_seg);
+		save = w->cur;
+		if (q->slave && dmahba_port_gather(q, &w->cur, chunk, &k) && k > 1) {
+			n = chunk;
+			err = dmahba_port_submit_slave(q, w->hba_addr, k, w->to_hba,
+						       !w->left && n == w->hba_left);
+		} else {
+			w->cur = save;
+			if (!dmahba_port_cursor_fill(&w->cur))
+				return -EIO;
+			n = min(w->cur.left, chunk);
+			last = !w->left && n == w->hba_left;
+			len = n;
+			if ((n & (port->align - 1)) && n == w->hba_left &&
+			    round_up(n, port->align) <= round_up(w->cur.left, port->align))
+				len = round_up(n, port->align);
+			err = dmahba_port_submit_memcpy(q,
+							w->to_hba ? w->hba_addr : w->cur.addr,
+							w->to_hba ? w->cur.addr : w->hba_addr,
+							len, last);
+			if (!err) {
+				w->cur.addr += n;
+				w->cur.left -= n;
+			}
+		}
+		if (err == -EBUSY &&
+		    (submitted || (!q->poll && w->nsub > w->ndone))) {
+			/* no room: go on when a descriptor completes */
+			w->cur = save;
+			w->more = true;
+			q->stats.ring_full++;
+			break;
+		}
+		if (err) {
+			w->cur = save;
+			return -EIO;
+		}
+		submitted = true;
+		w->nsub++;
+		w->hba_addr += n;
+		w->hba_left -= n;
+	}
+	if (submitted)
+		dma_async_issue_pending(q->chan);
+	return 0;
+}
+
 /**
  * dmahba_port_io_map_transfer() - ScsiPortIoMapTransfer: program the channel
  * @hw: the miniport's device extension (the DMA context)
@@ -210,13 +311,9 @@ int dmahba_port_io_map_transfer(void *hw, struct dmahba_port_req *req,
 	struct dmahba_port_queue *q = hw_to_queue(hw);
 	struct dmahba_port_window *w = &q->win;
 	struct scsi_cmnd *scmd = req->scmd;
-	bool to_hba = scmd->sc_data_direction == DMA_TO_DEVICE;
 	struct dmahba_port_cursor c;
-	bool submitted = false;
-	u32 left = length, skip = offset, hba_left, n;
-	unsigned int h, k;
-	dma_addr_t hba_addr;
-	int nsg, err;
+	u32 skip = offset;
+	int nsg;
 
 	lockdep_assert_held(&q->lock);
 	if (WARN_ON_ONCE(w->mapped))
@@ -249,70 +346,32 @@ int dmahba_port_io_map_transfer(void *hw, struct dmahba_port_req *req,
 	c.addr = sg_dma_address(c.sg) + skip;
 	c.left = sg_dma_len(c.sg) - skip;
 
-	/*
-	 * Per HBA segment: one slave_sg descriptor over the pieces of the
-	 * buffer it meets (the HBA segment is the device side, its address
-	 * increments), or one memcpy descriptor when it meets one piece or
-	 * the channel has no slave_sg; each descriptor's result counts.
-	 */
-	for (h = 0; left; h++) {
-		if (h == nhba)
-			goto refused;
-		hba_addr = hba[h].addr;
-		hba_left = min(hba[h].len, left);
-		left -= hba_left;
-		if (q->slave && dmahba_port_gather(q, &c, hba_left, &k)) {
-			dma_addr_t mem = sg_dma_address(&q->sg[0]);
-
-			if (k == 1)
-				err = dmahba_port_submit_memcpy(q, to_hba ? hba_addr : mem,
-								to_hba ? mem : hba_addr,
-								hba_left, !left);
-			else
-				err = dmahba_port_submit_slave(q, hba_addr, k,
-							       to_hba, !left);
-			if (err)
-				goto refused;
-			submitted = true;
-			continue;
-		}
-		while (hba_left) {
-			if (!dmahba_port_cursor_fill(&c))
-				goto refused;
-			n = min(c.left, hba_left);
-			if (dmahba_port_submit_memcpy(q, to_hba ? hba_addr : c.addr,
-						      to_hba ? c.addr : hba_addr,
-						      n, !left && n == hba_left))
-				goto refused;
-			submitted = true;
-			hba_left -= n;
-			hba_addr += n;
-			c.addr += n;
-			c.left -= n;
-		}
-	}
-
 	*w = (struct dmahba_port_window) {
 		.req = req,
 		.offset = offset,
 		.length = length,
 		.mapped = true,
 		.start_latched = true,
-		.cookie = w->cookie,	/* as dmahba_port_submit() set it */
+		.to_hba = scmd->sc_data_direction == DMA_TO_DEVICE,
+		.cur = c,
+		.hba = hba,
+		.nhba = nhba,
+		.left = length,
 	};
+	if (dmahba_port_fill(q)) {
+		if (w->nsub) {
+			dmaengine_terminate_async(q->chan);
+			q->sync_needed = true;
+		}
+		w->mapped = false;
+		w->start_latched = false;
+		q->stats.map_errors++;
+		return -EIO;
+	}
 	q->stats.windows++;
 	q->stats.bytes += length;
 	trace_io_map_transfer(req->tag, offset, length);
-	dma_async_issue_pending(q->chan);
 	return 0;
-
-refused:
-	if (submitted) {
-		dmaengine_terminate_async(q->chan);
-		q->sync_needed = true;
-	}
-	q->stats.map_errors++;
-	return -EIO;
 }
 
 /**
@@ -432,6 +491,22 @@ struct device *dmahba_port_dma_device(void *hw)
 }
 
 /**
+ * dmahba_port_dma_align() - the alignment the channel needs of a memcpy
+ * @hw: the miniport's device extension (the DMA context)
+ *
+ * The HBA side of a window must start on this alignment, and its end be
+ * readable and writable up to it: a descriptor whose length the channel's
+ * copy alignment does not allow is rounded up (the pad bytes move too).
+ *
+ * Context: any.
+ * Return: the alignment in bytes, a power of two; 1 for none.
+ */
+u32 dmahba_port_dma_align(void *hw)
+{
+	return hw_to_queue(hw)->port->align;
+}
+
+/**
  * dmahba_port_queue_index() - which DMA context a device extension is
  * @hw: the miniport's device extension
  *
@@ -470,6 +545,9 @@ int dmahba_port_poll(struct dmahba_port_queue *q)
 	spin_lock_irqsave(&q->lock, flags);
 	if (w->mapped && !w->dma_done) {
 		status = dmaengine_tx_status(q->chan, w->cookie, &state);
+		/* the channel had no room for the rest: it has now */
+		if (status == DMA_COMPLETE && w->more)
+			status = dmahba_port_fill(q) ? DMA_ERROR : DMA_IN_PROGRESS;
 		if (status == DMA_COMPLETE || status == DMA_ERROR) {
 			w->dma_done = true;
 			/* the failed transfer's own result is in no callback */

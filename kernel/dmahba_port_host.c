@@ -203,6 +203,9 @@ struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 		if (!port->dma_dev) {
 			port->dma_dev = dmaengine_get_dma_device(chan);
 			want[2] = (const char *)chan->device->dev;
+			/* the same DMA device: the same constraints */
+			port->align = 1U << min_t(unsigned int, chan->device->copy_align, 31);
+			port->max_seg = dma_get_max_seg_size(port->dma_dev);
 		}
 		dmahba_port_queue_init(q, port, chan, i);
 		port->queues[i] = q;
@@ -219,7 +222,34 @@ struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 		return ERR_PTR(-ENODEV);
 	}
 	shost->nr_hw_queues = port->nr_queues;
+	/*
+	 * The midlayer sets the DMA device's max segment size to the queue's
+	 * (__scsi_init_queue()): read it once, before that, and give the
+	 * block layer no larger segments than the channel takes.
+	 */
+	port->max_seg = rounddown(port->max_seg, port->align);
+	if (port->max_seg >= PAGE_SIZE)
+		shost->max_segment_size = min(shost->max_segment_size,
+					      port->max_seg);
 	return port;
+}
+
+/**
+ * dmahba_port_constraints() - what the port's channels need of a transfer
+ * @port: the port
+ * @max_seg: gets the bytes one descriptor may carry (windows are split)
+ * @align: gets the alignment the channels need of a memcpy's addresses and
+ *	length, a power of two (1: none)
+ *
+ * For the host's creator: to refuse a channel that cannot carry a logical
+ * block, and to tell the block layer the alignment (compat_set_dma_alignment()).
+ *
+ * Context: any.
+ */
+void dmahba_port_constraints(struct dmahba_port *port, u32 *max_seg, u32 *align)
+{
+	*max_seg = port->max_seg;
+	*align = port->align;
 }
 
 /**
@@ -331,17 +361,17 @@ void dmahba_port_stats_show(struct dmahba_port *port, struct seq_file *m)
 	unsigned long flags;
 	unsigned int i;
 
-	seq_puts(m, "queue channel requests windows bytes cancels dma_errors map_errors aborts resets polled\n");
+	seq_puts(m, "queue channel requests windows bytes cancels dma_errors map_errors aborts resets polled descs ring_full\n");
 	for (i = 0; i < port->nr_queues; i++) {
 		struct dmahba_port_queue *q = port->queues[i];
 
 		spin_lock_irqsave(&q->lock, flags);
 		st = q->stats;
 		spin_unlock_irqrestore(&q->lock, flags);
-		seq_printf(m, "%u %s %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		seq_printf(m, "%u %s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   i, dma_chan_name(q->chan), st.requests, st.windows,
 			   st.bytes, st.cancels, st.dma_errors, st.map_errors,
-			   st.aborts, st.resets, st.polled);
+			   st.aborts, st.resets, st.polled, st.descs, st.ring_full);
 	}
 }
 

@@ -27,6 +27,7 @@ struct dmahba_port *dmahba_port_create(struct Scsi_Host *shost,
 				       unsigned int nr_queues);
 void dmahba_port_destroy(struct dmahba_port *port);
 struct device *dmahba_port_device(struct dmahba_port *port);
+void dmahba_port_constraints(struct dmahba_port *port, u32 *max_seg, u32 *align);
 unsigned int dmahba_port_nr_queues(struct dmahba_port *port);
 void *dmahba_port_hw(struct dmahba_port *port, unsigned int i);
 const char *dmahba_port_chan_name(struct dmahba_port *port, unsigned int i);

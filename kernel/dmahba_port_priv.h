@@ -54,6 +54,14 @@ enum dmahba_port_req_state {
 /* memory-side pieces one slave_sg descriptor of a window may take */
 #define DMAHBA_PORT_SG_MAX	64
 
+/* a walk along the request's mapped scatterlist */
+struct dmahba_port_cursor {
+	struct scatterlist *sg;
+	unsigned int nsg;	/* entries left, the current one included */
+	dma_addr_t addr;
+	u32 left;		/* bytes left in the current entry */
+};
+
 /**
  * struct dmahba_port_stats - what a DMA context has done
  * @requests: requests given to StartIo
@@ -65,6 +73,9 @@ enum dmahba_port_req_state {
  * @aborts: requests aborted by the error handler
  * @resets: resets reported (ResetDetected)
  * @polled: windows whose end a poll found (poll queues)
+ * @descs: descriptors submitted
+ * @ring_full: times the channel had no room for a window's next descriptor
+ *	(prep returned NULL): the rest is submitted as descriptors complete
  */
 struct dmahba_port_stats {
 	u64 requests;
@@ -76,6 +87,8 @@ struct dmahba_port_stats {
 	u64 aborts;
 	u64 resets;
 	u64 polled;
+	u64 descs;
+	u64 ring_full;
 };
 
 /**
@@ -93,7 +106,20 @@ struct dmahba_port_stats {
  * @residue: bytes not transferred, as the channel reported them
  * @desc_result: the first failure a descriptor before the last reported
  *	(DMA_TRANS_NOERROR if none); it fails the whole window
- * @cookie: the cookie of the window's last descriptor (poll queues)
+ * @cookie: the cookie of the window's last descriptor submitted so far
+ *	(poll queues)
+ * @more: descriptors are still to be prepared: the channel had no room
+ *	for them; each completing descriptor lets dmahba_port_fill() go on
+ * @to_hba: the window moves data towards the HBA (data-out)
+ * @cur: where the next descriptor starts on the memory side
+ * @hba: the HBA side of the window, @nhba segments, the next one @h
+ * @nhba: see @hba
+ * @h: see @hba
+ * @hba_addr: where the next descriptor starts in HBA segment @h - 1
+ * @hba_left: bytes of that segment not yet given to a descriptor
+ * @left: bytes of the window in HBA segments from @h on
+ * @nsub: descriptors of the window submitted
+ * @ndone: descriptors before the last that completed (their callback ran)
  */
 struct dmahba_port_window {
 	struct dmahba_port_req *req;
@@ -108,6 +134,17 @@ struct dmahba_port_window {
 	u32 residue;
 	enum dmaengine_tx_result desc_result;
 	dma_cookie_t cookie;
+	bool more;
+	bool to_hba;
+	struct dmahba_port_cursor cur;
+	const struct dmahba_seg *hba;
+	unsigned int nhba;
+	unsigned int h;
+	dma_addr_t hba_addr;
+	u32 hba_left;
+	u32 left;
+	unsigned int nsub;
+	unsigned int ndone;
 };
 
 /**
@@ -162,6 +199,10 @@ struct dmahba_port_queue {
  * @shost: the host
  * @mp: the miniport
  * @dma_dev: the DMA controller's device, against which buffers are mapped
+ * @max_seg: bytes one descriptor may carry (the device's max segment size
+ *	when the port was created, a multiple of @align)
+ * @align: alignment the channel needs of a memcpy's addresses and length
+ *	(1 << copy_align), a power of two
  * @hold_ms: test knob: hold back the DmaStarted of the next window mapped
  *	by this many milliseconds (one-shot; 0 = off)
  * @nr_queues: number of DMA contexts
@@ -172,6 +213,8 @@ struct dmahba_port {
 	struct Scsi_Host *shost;
 	const struct dmahba_port_miniport *mp;
 	struct device *dma_dev;
+	u32 max_seg;
+	u32 align;
 	unsigned int hold_ms;
 	unsigned int nr_queues;
 	unsigned int poll_queues;

@@ -2,12 +2,15 @@
 /*
  * softdma_debugfs.c - per channel, under /sys/kernel/debug/softdma/<channel>/:
  * the fault knobs (fail_nth, fail_every, stall_nth, fail_mode), the speed
- * model (latency_us, bandwidth_kbps) and the statistics (docs/softdma.md).
+ * model (latency_us, bandwidth_kbps), the statistics, and the constraints in
+ * effect (max_seg_size, copy_align, ring_size, residue, halt_on_error,
+ * profile) with the preps each refused (docs/softdma.md).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
 #include <linux/kernel.h>
+#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
@@ -31,6 +34,13 @@ static const char * const softdma_file_names[SOFTDMA_F_NR] = {
 	[SOFTDMA_F_HALTED]		= "halted",
 	[SOFTDMA_F_PAUSED]		= "paused",
 	[SOFTDMA_F_STALLED]		= "stalled",
+	[SOFTDMA_F_REFUSED_SEG_SIZE]	= "refused_seg_size",
+	[SOFTDMA_F_REFUSED_ALIGN]	= "refused_align",
+	[SOFTDMA_F_REFUSED_RING]	= "refused_ring",
+	[SOFTDMA_F_MAX_SEG_SIZE]	= "max_seg_size",
+	[SOFTDMA_F_COPY_ALIGN]		= "copy_align",
+	[SOFTDMA_F_RING_SIZE]		= "ring_size",
+	[SOFTDMA_F_HALT_ON_ERROR]	= "halt_on_error",
 };
 
 static u64 softdma_file_get(struct softdma_chan *sc, enum softdma_file id)
@@ -54,6 +64,16 @@ static u64 softdma_file_get(struct softdma_chan *sc, enum softdma_file id)
 	case SOFTDMA_F_HALTED:		return sc->halted;
 	case SOFTDMA_F_PAUSED:		return sc->paused;
 	case SOFTDMA_F_STALLED:		return sc->stalled;
+	case SOFTDMA_F_REFUSED_SEG_SIZE:
+		return sc->nr_refused[SOFTDMA_REFUSE_SEG_SIZE];
+	case SOFTDMA_F_REFUSED_ALIGN:
+		return sc->nr_refused[SOFTDMA_REFUSE_ALIGN];
+	case SOFTDMA_F_REFUSED_RING:
+		return sc->nr_refused[SOFTDMA_REFUSE_RING];
+	case SOFTDMA_F_MAX_SEG_SIZE:	return softdma_cons.max_seg_size;
+	case SOFTDMA_F_COPY_ALIGN:	return softdma_cons.copy_align;
+	case SOFTDMA_F_RING_SIZE:	return softdma_cons.ring_size;
+	case SOFTDMA_F_HALT_ON_ERROR:	return softdma_cons.halt_on_error;
 	default:			return 0;
 	}
 }
@@ -163,6 +183,20 @@ static const struct file_operations softdma_fail_mode_fops = {
 	.llseek	= default_llseek,
 };
 
+static int softdma_residue_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "%s\n", softdma_residue_name(softdma_cons.residue));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(softdma_residue);
+
+static int softdma_profile_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "%s\n", softdma_cons.profile ?: "none");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(softdma_profile);
+
 /**
  * softdma_debugfs_add() - create the debugfs directory of every channel
  * @sdev: the controller
@@ -191,6 +225,10 @@ void softdma_debugfs_add(struct softdma_dev *sdev)
 		debugfs_create_file("fail_mode", 0600, sc->dbg,
 				    &sc->files[SOFTDMA_F_NR],
 				    &softdma_fail_mode_fops);
+		debugfs_create_file("residue", 0400, sc->dbg, NULL,
+				    &softdma_residue_fops);
+		debugfs_create_file("profile", 0400, sc->dbg, NULL,
+				    &softdma_profile_fops);
 	}
 }
 

@@ -815,11 +815,13 @@ struct softdma_desc *softdma_desc_alloc(struct softdma_chan *sc,
  * @sc: the channel
  * @desc: from softdma_desc_alloc(), its segments filled in
  *
- * Parks it on the channel until tx_submit.
+ * Parks it on the channel until tx_submit. The channel's ring holds at most
+ * ring_size descriptors (module parameter, 0 = unlimited): allocated and not
+ * yet freed (completed and acked, or desc_free for DMA_CTRL_REUSE ones).
  *
  * Context: any context; takes the channel lock.
- * Return: the dmaengine descriptor; NULL if the channel halted meanwhile
- * (@desc is then freed).
+ * Return: the dmaengine descriptor; NULL if the channel halted meanwhile or
+ * its ring is full (@desc is then freed).
  */
 struct dma_async_tx_descriptor *
 softdma_desc_ready(struct softdma_chan *sc, struct softdma_desc *desc)
@@ -833,8 +835,15 @@ softdma_desc_ready(struct softdma_chan *sc, struct softdma_desc *desc)
 		desc = NULL;
 	} else {
 		softdma_reap_acked(sc);
-		desc->state = SOFTDMA_DESC_PREPARED;
-		list_add_tail(&desc->node, &sc->parked);
+		if (softdma_cons.ring_size && sc->nr_desc > softdma_cons.ring_size) {
+			/* the ring is full: as a hardware ring, no room */
+			sc->nr_refused[SOFTDMA_REFUSE_RING]++;
+			softdma_desc_free(sc, desc);
+			desc = NULL;
+		} else {
+			desc->state = SOFTDMA_DESC_PREPARED;
+			list_add_tail(&desc->node, &sc->parked);
+		}
 	}
 	spin_unlock_irqrestore(&sc->lock, flags);
 	return desc ? &desc->tx : NULL;

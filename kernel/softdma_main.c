@@ -41,7 +41,16 @@
  *
  * Progress is made in chunks of SOFTDMA_CHUNK bytes. Between chunks the
  * engine looks at pause/terminate requests and paces itself for the
- * bandwidth model, and the residue is updated: residue granularity BURST.
+ * bandwidth model, and the residue is updated: residue granularity BURST
+ * by default.
+ *
+ * Constraints (module parameters, fixed from load to unload, optionally
+ * from a profile of a mainline engine; docs/softdma.md): max_seg_size (the
+ * DMA device's max segment size; prep refuses a longer memcpy or sg entry),
+ * copy_align (dma_device.copy_align; prep refuses misaligned addresses or
+ * lengths), ring_size (descriptors a channel holds; prep returns NULL while
+ * full, softdma_desc_ready()) and residue (the granularity tx_status
+ * reports). Refused preps are counted per channel in debugfs.
  *
  * Error semantics (NetDMA's Abort/Reset):
  * - A failed descriptor (fault injection) copies nothing and completes with
@@ -100,10 +109,132 @@ module_param(bandwidth_kbps, uint, 0444);
 MODULE_PARM_DESC(bandwidth_kbps,
 		 "Initial bandwidth limit of every channel in kB/s (1000 bytes/s), 0 = unlimited. Default: 0");
 
+/*
+ * The constraints (docs/softdma.md "Constraints and profiles"): a parameter
+ * given at load overrides the profile's value; a parameter not given takes
+ * the profile's value, or the default without a profile. After the load the
+ * parameters read back the values in effect.
+ */
+struct softdma_uparam {
+	unsigned int val;
+	bool given;
+};
+
+static int softdma_uparam_set(const char *val, const struct kernel_param *kp)
+{
+	struct softdma_uparam *p = kp->arg;
+
+	if (kstrtouint(val, 0, &p->val)) {
+		pr_err("%s=%s: not a number\n", kp->name, val);
+		return -EINVAL;
+	}
+	p->given = true;
+	return 0;
+}
+
+static int softdma_uparam_get(char *buf, const struct kernel_param *kp)
+{
+	const struct softdma_uparam *p = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", p->val);
+}
+
+static const struct kernel_param_ops softdma_uparam_ops = {
+	.set = softdma_uparam_set,
+	.get = softdma_uparam_get,
+};
+
+/* a bool, refused with a message naming it (param_set_bool() does not) */
+static int softdma_bparam_set(const char *val, const struct kernel_param *kp)
+{
+	if (kstrtobool(val ?: "1", kp->arg)) {
+		pr_err("%s=%s: not 0 or 1\n", kp->name, val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int softdma_bparam_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%c\n", *(bool *)kp->arg ? 'Y' : 'N');
+}
+
+static const struct kernel_param_ops softdma_bparam_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
+	.set = softdma_bparam_set,
+	.get = softdma_bparam_get,
+};
+
 bool softdma_halt_on_error = true;
-module_param_named(halt_on_error, softdma_halt_on_error, bool, 0444);
+module_param_cb(halt_on_error, &softdma_bparam_ops, &softdma_halt_on_error, 0444);
 MODULE_PARM_DESC(halt_on_error,
 		 "Halt a channel on a failed descriptor (abort what follows) until terminate_all; 0 = go on with the next descriptor, the failure only in the failed one's result. Default: 1");
+
+static struct softdma_uparam max_seg_size = { .val = U32_MAX };
+module_param_cb(max_seg_size, &softdma_uparam_ops, &max_seg_size, 0444);
+MODULE_PARM_DESC(max_seg_size,
+		 "Longest transfer of one descriptor (memcpy) or sg entry (slave) in bytes, set as the DMA device's max segment size; prep refuses longer. Default: 4294967295 or the profile's");
+
+static struct softdma_uparam copy_align;
+module_param_cb(copy_align, &softdma_uparam_ops, &copy_align, 0444);
+MODULE_PARM_DESC(copy_align,
+		 "log2 of the alignment of addresses and lengths (dma_device.copy_align), 0-8; prep refuses misaligned ones. Default: 0 or the profile's");
+
+static struct softdma_uparam ring_size;
+module_param_cb(ring_size, &softdma_uparam_ops, &ring_size, 0444);
+MODULE_PARM_DESC(ring_size,
+		 "Descriptors a channel holds at once (prepared and not yet freed), 0 = unlimited, up to 65536; prep returns NULL while full. Default: 0 or the profile's");
+
+static char residue[16];
+module_param_string(residue, residue, sizeof(residue), 0444);
+MODULE_PARM_DESC(residue,
+		 "Residue granularity: descriptor, segment or burst. Default: burst or the profile's");
+
+static char profile[16];
+module_param_string(profile, profile, sizeof(profile), 0444);
+MODULE_PARM_DESC(profile,
+		 "Constraints of a real engine: ioat, zynqmp_dma, dw-axi-dmac, fsl-edma, hidma, pl330 (docs/softdma.md). Default: none");
+
+struct softdma_constraints softdma_cons;
+
+/**
+ * struct softdma_profile - the constraints of a mainline memcpy engine
+ * @name: value of the profile parameter
+ * @max_seg_size: what dma_get_max_seg_size() returns for its device
+ * @copy_align: its dma_device.copy_align
+ * @ring_size: descriptors a channel can hold before prep fails, 0 = no limit
+ * @residue: its dma_device.residue_granularity
+ *
+ * The values and where the drivers set them: docs/softdma.md.
+ */
+struct softdma_profile {
+	const char *name;
+	u32 max_seg_size;
+	u8 copy_align;
+	u32 ring_size;
+	enum dma_residue_granularity residue;
+};
+
+static const struct softdma_profile softdma_profiles[] = {
+	/* drivers/dma/ioat: PCI default segment, 1 << IOAT_MAX_ORDER ring */
+	{ "ioat", SZ_64K, DMAENGINE_ALIGN_1_BYTE, 1 << 16,
+	  DMA_RESIDUE_GRANULARITY_DESCRIPTOR },
+	/* drivers/dma/xilinx/zynqmp_dma.c: ZYNQMP_DMA_NUM_DESCS 32 */
+	{ "zynqmp_dma", SZ_64K, DMAENGINE_ALIGN_1_BYTE, 32,
+	  DMA_RESIDUE_GRANULARITY_DESCRIPTOR },
+	/* drivers/dma/dw-axi-dmac: MAX_BLOCK_SIZE 0x1000 */
+	{ "dw-axi-dmac", 0x1000, DMAENGINE_ALIGN_1_BYTE, 0,
+	  DMA_RESIDUE_GRANULARITY_BURST },
+	/* drivers/dma/fsl-edma.c: 32-byte copy_align, 0x3fff segment */
+	{ "fsl-edma", 0x3fff, DMAENGINE_ALIGN_32_BYTES, 0,
+	  DMA_RESIDUE_GRANULARITY_DESCRIPTOR },
+	/* drivers/dma/qcom/hidma.c: copy_align 8, HIDMA_NR_DEFAULT_DESC 10 */
+	{ "hidma", SZ_64K, DMAENGINE_ALIGN_256_BYTES, 10,
+	  DMA_RESIDUE_GRANULARITY_DESCRIPTOR },
+	/* drivers/dma/pl330.c: dma_set_max_seg_size(1900800), burst residue */
+	{ "pl330", 1900800, DMAENGINE_ALIGN_1_BYTE, 0,
+	  DMA_RESIDUE_GRANULARITY_BURST },
+};
 
 static struct platform_device *softdma_pdev;
 
@@ -122,17 +253,50 @@ static void *softdma_to_virt(struct softdma_chan *sc, dma_addr_t addr, u32 len)
 	return phys_to_virt(phys);
 }
 
+/* Count a prep refused for a constraint of the channel. */
+static void softdma_refuse(struct softdma_chan *sc, enum softdma_refuse why)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&sc->lock, flags);
+	sc->nr_refused[why]++;
+	spin_unlock_irqrestore(&sc->lock, flags);
+}
+
+/*
+ * Does a transfer of @len bytes between @a and @b fit the constraints
+ * (max_seg_size, copy_align)? Counts it if not.
+ */
+static bool softdma_fits(struct softdma_chan *sc, dma_addr_t a, dma_addr_t b,
+			 size_t len)
+{
+	if (len > softdma_cons.max_seg_size) {
+		softdma_refuse(sc, SOFTDMA_REFUSE_SEG_SIZE);
+		return false;
+	}
+	if (!is_dma_copy_aligned(sc->chan.device, a, b, len)) {
+		softdma_refuse(sc, SOFTDMA_REFUSE_ALIGN);
+		return false;
+	}
+	return true;
+}
+
 /**
  * softdma_prep_memcpy() - prepare a memory to memory copy
  * @chan: the channel
  * @dst: destination, a DMA address of the softdma device
  * @src: source, a DMA address of the softdma device
- * @len: bytes, 1 to U32_MAX
+ * @len: bytes, 1 to max_seg_size
  * @flags: DMA_CTRL_ACK, DMA_PREP_INTERRUPT, ...
  *
+ * @dst, @src and @len must be aligned to 2^copy_align bytes (the
+ * dma_device's copy_align); @len at most the DMA device's max segment size.
+ *
  * Context: any context, including hardirq; does not sleep.
- * Return: the descriptor, or NULL if the channel is halted, out of memory,
- * or the arguments are invalid (logged).
+ * Return: the descriptor, or NULL if the channel is halted, its ring is
+ * full, out of memory, the transfer is longer than max_seg_size or not
+ * aligned (counted in debugfs refused_*), or the arguments are invalid
+ * (logged).
  */
 static struct dma_async_tx_descriptor *
 softdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
@@ -147,6 +311,8 @@ softdma_prep_memcpy(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
 				    dma_chan_name(chan), len);
 		return NULL;
 	}
+	if (!softdma_fits(sc, dst, src, len))
+		return NULL;
 	vsrc = softdma_to_virt(sc, src, len);
 	vdst = softdma_to_virt(sc, dst, len);
 	if (!vsrc || !vdst) {
@@ -199,11 +365,14 @@ softdma_prep_interrupt(struct dma_chan *chan, unsigned long flags)
  * device_config (dst_addr for MEM_TO_DEV, src_addr for DEV_TO_MEM), a DMA
  * address of the softdma device; it increments: entry i of @sgl moves to or
  * from the device address plus the lengths of entries 0..i-1. Each entry's
- * length must be a multiple of the configured bus width.
+ * length must be a multiple of the configured bus width and at most the
+ * max segment size; its address and length, and the device address, must
+ * be aligned to 2^copy_align bytes.
  *
  * Context: any context, including hardirq; does not sleep.
- * Return: the descriptor, or NULL if halted, out of memory or the request is
- * invalid (logged).
+ * Return: the descriptor, or NULL if halted, the ring is full, out of
+ * memory, an entry breaks a constraint (counted in debugfs refused_*) or the
+ * request is invalid (logged).
  */
 static struct dma_async_tx_descriptor *
 softdma_prep_slave_sg(struct dma_chan *chan, struct scatterlist *sgl,
@@ -244,6 +413,9 @@ softdma_prep_slave_sg(struct dma_chan *chan, struct scatterlist *sgl,
 	}
 	if (!sg_len || total > U32_MAX)
 		goto bad_len;
+	for_each_sg(sgl, sg, sg_len, i)
+		if (!softdma_fits(sc, sg_dma_address(sg), dev_addr, sg_dma_len(sg)))
+			return NULL;
 	dev_virt = softdma_to_virt(sc, dev_addr, total);
 	if (!dev_virt) {
 		dev_err_ratelimited(softdma_dev(sc), "%s: device address %pad: not RAM (device_config?)\n",
@@ -335,14 +507,42 @@ static void softdma_issue_pending(struct dma_chan *chan)
 	spin_unlock_irqrestore(&sc->lock, flags);
 }
 
+/*
+ * Bytes left of the active descriptor at the channel's residue granularity:
+ * BURST, what is not copied yet (the engine moves SOFTDMA_CHUNK bytes at a
+ * time); SEGMENT, the segments not wholly copied yet; DESCRIPTOR, nothing
+ * (include/linux/dmaengine.h: the residue "will always be 0").
+ */
+static u32 softdma_active_residue(struct softdma_desc *desc)
+{
+	u32 done = 0;
+	unsigned int i;
+
+	switch (softdma_cons.residue) {
+	case DMA_RESIDUE_GRANULARITY_DESCRIPTOR:
+		return 0;
+	case DMA_RESIDUE_GRANULARITY_SEGMENT:
+		for (i = 0; i < desc->nsegs; i++) {
+			if (done + desc->segs[i].len > desc->done)
+				break;
+			done += desc->segs[i].len;
+		}
+		return desc->len - done;
+	default:
+		return desc->len - desc->done;
+	}
+}
+
 /* Bytes left of the queued or active descriptor with @cookie. */
 static u32 softdma_residue(struct softdma_chan *sc, dma_cookie_t cookie)
 {
 	struct softdma_desc *desc;
 
 	lockdep_assert_held(&sc->lock);
+	if (softdma_cons.residue == DMA_RESIDUE_GRANULARITY_DESCRIPTOR)
+		return 0;
 	if (sc->active && sc->active->tx.cookie == cookie)
-		return sc->active->len - sc->active->done;
+		return softdma_active_residue(sc->active);
 	list_for_each_entry(desc, &sc->issued, node)
 		if (desc->tx.cookie == cookie)
 			return desc->len;
@@ -365,8 +565,10 @@ static bool softdma_cookie_done(struct dma_chan *chan, dma_cookie_t cookie)
  * @cookie: the transfer
  * @state: if not NULL, gets last completed and last used cookie, residue
  *
- * The residue is exact to a chunk (BURST granularity) for an in-progress or
- * paused transfer, and 0 for a completed or failed one (the callback's
+ * The residue of an in-progress or paused transfer follows the residue
+ * parameter: exact to a chunk (BURST, the default), to a segment (SEGMENT),
+ * or always 0 (DESCRIPTOR: no residue reporting, as the header defines it).
+ * It is 0 for a completed or failed transfer (the callback's
  * dmaengine_result carries a failed transfer's residue).
  *
  * A caller that finds its transfer not complete first advances the engine
@@ -682,7 +884,8 @@ static int softdma_probe(struct platform_device *pdev)
 		dev_err(dev, "cannot set a 64-bit DMA mask: %d\n", ret);
 		return ret;
 	}
-	dma_set_max_seg_size(dev, U32_MAX);
+	/* clients read it with dma_get_max_seg_size(dmaengine_get_dma_device()) */
+	dma_set_max_seg_size(dev, softdma_cons.max_seg_size);
 
 	sdev = kzalloc(struct_size(sdev, chans, nr), GFP_KERNEL);
 	if (!sdev)
@@ -699,9 +902,9 @@ static int softdma_probe(struct platform_device *pdev)
 	dd->dst_addr_widths = SOFTDMA_WIDTHS;
 	dd->directions = BIT(DMA_MEM_TO_MEM) | BIT(DMA_MEM_TO_DEV) |
 			 BIT(DMA_DEV_TO_MEM);
-	dd->residue_granularity = DMA_RESIDUE_GRANULARITY_BURST;
+	dd->residue_granularity = softdma_cons.residue;
 	dd->descriptor_reuse = true;
-	dd->copy_align = DMAENGINE_ALIGN_1_BYTE;
+	dd->copy_align = softdma_cons.copy_align;
 	dd->device_alloc_chan_resources = softdma_alloc_chan_resources;
 	dd->device_free_chan_resources = softdma_free_chan_resources;
 	dd->device_prep_dma_memcpy = softdma_prep_memcpy;
@@ -726,8 +929,11 @@ static int softdma_probe(struct platform_device *pdev)
 	}
 	softdma_debugfs_add(sdev);
 	platform_set_drvdata(pdev, sdev);
-	dev_info(dev, "%u channels, memcpy/slave/interrupt, residue granularity burst (%u bytes)\n",
-		 nr, SOFTDMA_CHUNK);
+	dev_info(dev, "%u channels, memcpy/slave/interrupt, profile %s: max_seg_size %u, copy_align %u, ring_size %u, residue %s, halt_on_error %d\n",
+		 nr, softdma_cons.profile ?: "none", softdma_cons.max_seg_size,
+		 softdma_cons.copy_align, softdma_cons.ring_size,
+		 softdma_residue_name(softdma_cons.residue),
+		 softdma_cons.halt_on_error);
 	return 0;
 }
 
@@ -765,6 +971,116 @@ static struct platform_driver softdma_driver = {
 	.remove = softdma_platform_remove,
 };
 
+static int softdma_parse_residue(const char *name,
+				 enum dma_residue_granularity *g)
+{
+	enum dma_residue_granularity i;
+
+	for (i = DMA_RESIDUE_GRANULARITY_DESCRIPTOR;
+	     i <= DMA_RESIDUE_GRANULARITY_BURST; i++) {
+		if (sysfs_streq(name, softdma_residue_name(i))) {
+			*g = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Take a parameter given at load over the profile's value, and say so. */
+static void softdma_override(const char *name, bool given, u32 val, u32 *dst)
+{
+	if (!given)
+		return;
+	if (softdma_cons.profile && val != *dst)
+		pr_info("profile=%s: %s=%u given, overrides the profile's %u\n",
+			softdma_cons.profile, name, val, *dst);
+	*dst = val;
+}
+
+/*
+ * Resolve the constraints into softdma_cons: the profile's values, then the
+ * parameters given. Refuses an unknown profile or residue name, values out
+ * of range and combinations no transfer can satisfy.
+ */
+static int softdma_check_constraints(void)
+{
+	struct softdma_constraints *c = &softdma_cons;
+	enum dma_residue_granularity granularity;
+	const struct softdma_profile *p = NULL;
+	unsigned int i;
+	u32 align;
+
+	c->max_seg_size = U32_MAX;
+	align = DMAENGINE_ALIGN_1_BYTE;
+	c->ring_size = 0;
+	granularity = DMA_RESIDUE_GRANULARITY_BURST;
+	c->profile = NULL;
+	if (profile[0]) {
+		for (i = 0; i < ARRAY_SIZE(softdma_profiles); i++)
+			if (sysfs_streq(profile, softdma_profiles[i].name))
+				p = &softdma_profiles[i];
+		if (!p) {
+			pr_err("profile=%s: unknown; one of ioat, zynqmp_dma, dw-axi-dmac, fsl-edma, hidma, pl330\n",
+			       profile);
+			return -EINVAL;
+		}
+		c->profile = p->name;
+		c->max_seg_size = p->max_seg_size;
+		align = p->copy_align;
+		c->ring_size = p->ring_size;
+		granularity = p->residue;
+	}
+	softdma_override("max_seg_size", max_seg_size.given, max_seg_size.val,
+			 &c->max_seg_size);
+	softdma_override("copy_align", copy_align.given, copy_align.val, &align);
+	softdma_override("ring_size", ring_size.given, ring_size.val,
+			 &c->ring_size);
+	if (residue[0]) {
+		enum dma_residue_granularity g;
+
+		if (softdma_parse_residue(residue, &g)) {
+			pr_err("residue=%s: must be descriptor, segment or burst\n",
+			       residue);
+			return -EINVAL;
+		}
+		if (c->profile && g != granularity)
+			pr_info("profile=%s: residue=%s given, overrides the profile's %s\n",
+				c->profile, softdma_residue_name(g),
+				softdma_residue_name(granularity));
+		granularity = g;
+	}
+	c->residue = granularity;
+	c->halt_on_error = softdma_halt_on_error;
+
+	if (!c->max_seg_size) {
+		pr_err("max_seg_size=0: must be 1 to %u\n", U32_MAX);
+		return -EINVAL;
+	}
+	if (align > SOFTDMA_MAX_COPY_ALIGN) {
+		pr_err("copy_align=%u: must be 0 to %u (1 to %u bytes)\n", align,
+		       SOFTDMA_MAX_COPY_ALIGN, 1U << SOFTDMA_MAX_COPY_ALIGN);
+		return -EINVAL;
+	}
+	c->copy_align = align;
+	if (c->max_seg_size < (1U << align)) {
+		pr_err("max_seg_size=%u is shorter than copy_align=%u (%u bytes): no transfer fits\n",
+		       c->max_seg_size, align, 1U << align);
+		return -EINVAL;
+	}
+	if (c->ring_size > SOFTDMA_MAX_RING) {
+		pr_err("ring_size=%u: must be 0 (unlimited) to %u\n",
+		       c->ring_size, SOFTDMA_MAX_RING);
+		return -EINVAL;
+	}
+
+	/* the parameters read back what is in effect */
+	max_seg_size.val = c->max_seg_size;
+	copy_align.val = c->copy_align;
+	ring_size.val = c->ring_size;
+	strscpy(residue, softdma_residue_name(c->residue), sizeof(residue));
+	return 0;
+}
+
 static int softdma_check_params(void)
 {
 	if (channels > SOFTDMA_MAX_CHANNELS) {
@@ -777,7 +1093,7 @@ static int softdma_check_params(void)
 		       SOFTDMA_MAX_LATENCY_US);
 		return -EINVAL;
 	}
-	return 0;
+	return softdma_check_constraints();
 }
 
 static int __init softdma_init(void)

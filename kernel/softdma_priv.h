@@ -26,6 +26,8 @@
 #define SOFTDMA_TASKLET_BUDGET	64	/* callbacks per tasklet run */
 #define SOFTDMA_BH_BUDGET	SZ_1M	/* bytes per engine_bh run */
 #define SOFTDMA_SPARES		64	/* spare descriptors kept per CPU */
+#define SOFTDMA_MAX_COPY_ALIGN	8	/* DMAENGINE_ALIGN_256_BYTES */
+#define SOFTDMA_MAX_RING	65536	/* ring_size limit (IOAT's ring) */
 #define SOFTDMA_WIDTHS		(BIT(DMA_SLAVE_BUSWIDTH_1_BYTE) | \
 				 BIT(DMA_SLAVE_BUSWIDTH_2_BYTES) | \
 				 BIT(DMA_SLAVE_BUSWIDTH_4_BYTES) | \
@@ -121,7 +123,42 @@ enum softdma_file {
 	SOFTDMA_F_HALTED,
 	SOFTDMA_F_PAUSED,
 	SOFTDMA_F_STALLED,
+	SOFTDMA_F_REFUSED_SEG_SIZE,
+	SOFTDMA_F_REFUSED_ALIGN,
+	SOFTDMA_F_REFUSED_RING,
+	SOFTDMA_F_MAX_SEG_SIZE,
+	SOFTDMA_F_COPY_ALIGN,
+	SOFTDMA_F_RING_SIZE,
+	SOFTDMA_F_HALT_ON_ERROR,
 	SOFTDMA_F_NR,
+};
+
+/* Why a prep was refused (counted per channel, see debugfs refused_*) */
+enum softdma_refuse {
+	SOFTDMA_REFUSE_SEG_SIZE,	/* longer than max_seg_size */
+	SOFTDMA_REFUSE_ALIGN,		/* not aligned to copy_align */
+	SOFTDMA_REFUSE_RING,		/* ring_size descriptors held */
+	SOFTDMA_REFUSE_NR,
+};
+
+/**
+ * struct softdma_constraints - what the controller imposes on its clients
+ * @max_seg_size: longest transfer of a descriptor (memcpy) or of an sg entry
+ * @copy_align: log2 of the alignment of addresses and lengths
+ * @ring_size: descriptors a channel holds at once, 0 = unlimited
+ * @residue: the residue granularity of tx_status
+ * @halt_on_error: a failed descriptor halts the channel
+ * @profile: the profile the values came from, or "none"
+ *
+ * Set once at load from the module parameters, read-only afterwards.
+ */
+struct softdma_constraints {
+	u32 max_seg_size;
+	u8 copy_align;
+	u32 ring_size;
+	enum dma_residue_granularity residue;
+	bool halt_on_error;
+	const char *profile;
 };
 
 struct softdma_chan;
@@ -169,6 +206,7 @@ struct softdma_file_ref {
  * @nr_terminated: stats: descriptors dropped by terminate_all
  * @nr_desc: descriptors allocated and not yet freed
  * @nr_unacked: descriptors in state SOFTDMA_DESC_UNACKED
+ * @nr_refused: stats: preps refused, by enum softdma_refuse
  * @wq: the engine sleeps here (latency, bandwidth); woken by pause/terminate
  * @work: the engine
  * @cb_busy: a context is running callbacks (see softdma_run_callbacks())
@@ -221,6 +259,7 @@ struct softdma_chan {
 	u64 nr_terminated;
 	u64 nr_desc;
 	u64 nr_unacked;
+	u64 nr_refused[SOFTDMA_REFUSE_NR];
 	wait_queue_head_t wq;
 	wait_queue_head_t sync_wq;
 	struct work_struct work;
@@ -244,6 +283,7 @@ struct softdma_dev {
 
 extern struct workqueue_struct *softdma_wq;
 extern bool softdma_halt_on_error;
+extern struct softdma_constraints softdma_cons;
 extern struct kmem_cache *softdma_desc_cache;
 
 /**
@@ -274,6 +314,15 @@ static inline struct softdma_desc *to_softdma_desc(struct dma_async_tx_descripto
 static inline struct device *softdma_dev(struct softdma_chan *sc)
 {
 	return sc->chan.device->dev;
+}
+
+static inline const char *softdma_residue_name(enum dma_residue_granularity g)
+{
+	switch (g) {
+	case DMA_RESIDUE_GRANULARITY_DESCRIPTOR:	return "descriptor";
+	case DMA_RESIDUE_GRANULARITY_SEGMENT:		return "segment";
+	default:					return "burst";
+	}
 }
 
 /* Is @cookie in (@after, @upto], cookies wrapping from INT_MAX to 1? */

@@ -4,7 +4,8 @@
 # check.sh - what "make check" runs: the static checks (W=1 -Werror, sparse
 # C=2, checkpatch --strict, kernel-doc, no link to softdma, shellcheck), then
 # for each kernel the modules built with its compiler, the kselftest suite in
-# a VM and dkms-check.sh. It fails on any "not ok", a missing test, or a line
+# a VM, the data tests in a second VM booted with swiotlb=force, and
+# dkms-check.sh. It fails on any "not ok", a missing test, or a line
 # of scripts/kernel-errors.txt in a guest's kernel log.
 #
 # Usage: scripts/check.sh [--static-only | --no-static] [LABEL...]
@@ -116,6 +117,29 @@ for label in "${labels[@]}"; do
 	rc=${PIPESTATUS[0]}
 	[ "$rc" = 0 ] || fail "$label: the VM run did not finish (exit $rc; $out/kernel.log)"
 	ksft_verdict "$label" "$out/tap.txt" "$out/kernel.log" "$ksft/kselftest-list.txt"
+
+	# the DMA API bounces every buffer: dmahba must map with the channel's
+	# DMA device (data_test.sh, a few of constraints_test.sh's configurations;
+	# skipped when DMAHBA_TESTS names neither)
+	case " ${DMAHBA_TESTS:-data_test.sh} " in
+	*" data_test.sh "* | *" constraints_test.sh "*)
+		step "kernel $label: data tests with swiotlb=force"
+		main_verdict=$verdict
+		sw=$ksft-swiotlb
+		rm -rf "$sw" && cp -a "$ksft" "$sw"
+		printf 'dmahba:%s\n' data_test.sh constraints_test.sh > "$sw/kselftest-list.txt"
+		KERNEL_APPEND="init_on_alloc=0 swiotlb=force${KERNEL_APPEND:+ $KERNEL_APPEND}" \
+			vm_run -k "$label" -t "${DMAHBA_VM_TIMEOUT:-3000}" -m 3G -M "$out" -S "$sw" -l "$out/kernel-swiotlb.log" -- \
+			'cd /kselftest && CONSTRAINTS_CONFIGS="profile=hidma profile=fsl-edma ring_size=4" ./run_kselftest.sh' |
+			tee "$out/tap-swiotlb.txt"
+		rc=${PIPESTATUS[0]}
+		[ "$rc" = 0 ] || fail "$label swiotlb=force: the VM run did not finish (exit $rc; $out/kernel-swiotlb.log)"
+		ksft_verdict "$label swiotlb=force" "$out/tap-swiotlb.txt" "$out/kernel-swiotlb.log" "$sw/kselftest-list.txt"
+		rm -rf "$sw"
+		summary+=("$label+swiotlb=force: $verdict")
+		verdict=$main_verdict
+		;;
+	esac
 
 	step "kernel $label: dkms add, build, install, modprobe"
 	dkms="dkms ok"

@@ -31,6 +31,11 @@ chan_bytes() {
 	done
 	echo $_t
 }
+# blocks per SG_IO command: 1 MiB, or the most the host takes (swiotlb=force
+# limits it to what the DMA API can bounce at once, 256 KiB)
+hw_kb=$(cat /sys/block/"$sd"/queue/max_hw_sectors_kb)
+BPT=$((hw_kb * 2 < 2048 ? hw_kb * 2 : 2048))
+diag "max_hw_sectors_kb=$hw_kb: SG_IO commands of up to $BPT blocks"
 hba_bytes() { awk '$2 ~ /chan/ { t += $5 } END { print t + 0 }' "$stats"; }
 hba_windows() { awk '$2 ~ /chan/ { t += $4 } END { print t + 0 }' "$stats"; }
 store_pages() { awk '$1 == "lun0" { print $3 }' "$stats"; }
@@ -40,8 +45,8 @@ store_pages() { awk '$1 == "lun0" { print $3 }' "$stats"; }
 sg_roundtrip() {
 	_blocks=$(($1 / 512))
 	dd if=/dev/urandom of=/tmp/p bs=512 count="$_blocks" 2>/dev/null
-	sg_dd if=/tmp/p of=/dev/"$sg" bs=512 seek="$2" bpt=2048 2>/dev/null || return 1
-	rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip="$2" count="$_blocks" bpt=2048 2>/dev/null || return 1
+	sg_dd if=/tmp/p of=/dev/"$sg" bs=512 seek="$2" bpt="$BPT" 2>/dev/null || return 1
+	rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip="$2" count="$_blocks" bpt="$BPT" 2>/dev/null || return 1
 	cmp -s /tmp/p /tmp/r
 }
 
@@ -54,7 +59,7 @@ sd_roundtrip() {
 	echo 3 > /proc/sys/vm/drop_caches
 	rm -f /tmp/r; dd if=/dev/"$sd" of=/tmp/r bs=512 skip="$2" count="$_blocks" 2>/dev/null || return 1
 	cmp -s /tmp/p /tmp/r || return 1
-	rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip="$2" count="$_blocks" bpt=2048 2>/dev/null || return 1
+	rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip="$2" count="$_blocks" bpt="$BPT" 2>/dev/null || return 1
 	cmp -s /tmp/p /tmp/r
 }
 
@@ -86,16 +91,16 @@ done
 # thin provisioning: a fresh 1 MiB costs 256 pages; UNMAP gives them back
 p0=$(store_pages)
 dd if=/dev/urandom of=/tmp/p bs=1024 count=1024 2>/dev/null
-sg_dd if=/tmp/p of=/dev/"$sg" bs=512 seek=1500000 bpt=2048 2>/dev/null
+sg_dd if=/tmp/p of=/dev/"$sg" bs=512 seek=1500000 bpt="$BPT" 2>/dev/null
 p1=$(store_pages)
 ksft_check "1 MiB written to fresh blocks allocates 1 MiB of pages ($p0 -> $p1)" [ $((p1 - p0)) -eq $((1048576 / $(getconf PAGESIZE 2>/dev/null || echo 4096))) ]
 sg_unmap --force --lba=1500000 --num=2048 /dev/"$sg" 2>/dev/null
 p2=$(store_pages)
 ksft_check "UNMAP gives the pages back ($p1 -> $p2)" [ "$p2" -eq "$p0" ]
-rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip=1500000 count=2048 bpt=2048 2>/dev/null
+rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip=1500000 count=2048 bpt="$BPT" 2>/dev/null
 dd if=/dev/zero of=/tmp/z bs=1024 count=1024 2>/dev/null
 ksft_check "unmapped blocks read as zeros" cmp -s /tmp/r /tmp/z
-rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip=1900000 count=2048 bpt=2048 2>/dev/null
+rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=512 skip=1900000 count=2048 bpt="$BPT" 2>/dev/null
 ksft_check "never written blocks read as zeros" cmp -s /tmp/r /tmp/z
 
 # 4096-byte logical blocks, and reload: the module comes back clean
@@ -105,8 +110,8 @@ sg=$(dmahba_sg)
 sd=$(dmahba_sd)
 ksft_check "sector_size=4096: logical block size" [ "$(cat /sys/block/"$sd"/queue/logical_block_size)" = 4096 ]
 dd if=/dev/urandom of=/tmp/p bs=4096 count=300 2>/dev/null
-sg_dd if=/tmp/p of=/dev/"$sg" bs=4096 seek=33 bpt=256 2>/dev/null
-rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=4096 skip=33 count=300 bpt=256 2>/dev/null
+sg_dd if=/tmp/p of=/dev/"$sg" bs=4096 seek=33 bpt=$((BPT / 8)) 2>/dev/null
+rm -f /tmp/r; sg_dd if=/dev/"$sg" of=/tmp/r bs=4096 skip=33 count=300 bpt=$((BPT / 8)) 2>/dev/null
 ksft_check "sector_size=4096: 1.2 MiB read back identical" cmp -s /tmp/p /tmp/r
 rm -f /tmp/p /tmp/r /tmp/z
 ksft_exit

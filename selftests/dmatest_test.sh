@@ -11,7 +11,14 @@
 #     (so with more threads one would drop its siblings' descriptors on any
 #     provider: polled mode runs one thread per channel).
 # Each run is timeout=10000 test_buf_size=65536 iterations=ITERATIONS
-# (default 500). Fails on a missing "summary" line, a summary with failures
+# (default 500). Then, when this script loaded softdma, softdma is reloaded
+# with each profile (docs/softdma.md "Constraints and profiles") and
+# dmatest makes one callback run of PROFILE_ITERATIONS (default 200) on one
+# channel: test_buf_size is the profile's max_seg_size rounded down to its
+# copy_align, at most 65536 (dmatest's lengths and offsets are at most the
+# buffer and aligned to copy_align, its default 'alignment'), so every
+# transfer fits the constraints and any refused prep is a dmatest failure.
+# Fails on a missing "summary" line, a summary with failures
 # or fewer tests than asked for, a run that does not end within RUN_BOUND
 # seconds (default 300), or a polled rate below half the callback rate at
 # one thread (a polling client must move the software engine itself, not
@@ -20,6 +27,8 @@
 . "$(dirname "$0")/lib.sh"
 
 ITERATIONS=${ITERATIONS:-500}
+PROFILE_ITERATIONS=${PROFILE_ITERATIONS:-200}
+PROFILES="ioat zynqmp_dma dw-axi-dmac fsl-edma hidma pl330"
 RUN_BOUND=${RUN_BOUND:-300}
 SDBG=/sys/kernel/debug/softdma
 
@@ -48,6 +57,8 @@ cleanup() {
 trap cleanup EXIT
 ksft_init
 
+softdma_before=0
+mod_loaded softdma && softdma_before=1
 if ! load_mod softdma; then
 	ksft_fail "softdma loads"
 	ksft_exit
@@ -56,14 +67,18 @@ chans=$(find "$SDBG" -maxdepth 1 -name "dma*chan*" 2>/dev/null | sed "s|.*/||" |
 [ -n "$chans" ] || { ksft_fail "softdma has channels in $SDBG"; ksft_exit; }
 diag "softdma channels: $(echo "$chans" | tr '\n' ' ')"
 
-# dmatest_run CHAN THREADS POLLED: one dmatest run; its summary lines in
-# $tmp/sum ("tests failures iops" per thread); 1 if it did not end in time
+# dmatest_run CHAN THREADS POLLED [BUF_SIZE [ITERATIONS]]: one dmatest run
+# (test_buf_size BUF_SIZE, default 65536); its summary lines in $tmp/sum
+# ("tests failures iops" per thread); 1 if it did not end in time
+runs=0
 dmatest_run() {
-	_mark="dmatest_test-$$-$1-$2-$3"
+	runs=$((runs + 1))	# marks unique: the same channel runs again
+	_mark="dmatest_test-$$-$runs-$1-$2-$3"
 	echo "$_mark" > /dev/kmsg
 	# the flow of Documentation/driver-api/dmaengine/dmatest.rst
 	if ! insmod "$dmatest_ko" threads_per_chan="$2" polled="$3" \
-		timeout=10000 test_buf_size=65536 iterations="$ITERATIONS" ||
+		timeout=10000 test_buf_size="${4:-65536}" \
+		iterations="${5:-$ITERATIONS}" ||
 	   ! echo "$1" > /sys/module/dmatest/parameters/channel ||
 	   ! echo 1 > /sys/module/dmatest/parameters/run; then
 		diag "$1: loading or starting dmatest failed"
@@ -130,5 +145,42 @@ done
 diag "one thread per channel: callback $cb_sum iops, polled $poll_sum iops (summed over the channels)"
 ksft_check "polled mode runs at least half the callback rate ($poll_sum vs $cb_sum iops)" \
 	[ $((poll_sum * 2)) -ge "$cb_sum" -a "$cb_sum" -gt 0 ]
+
+# --- each profile: one callback run on one channel
+if [ "$softdma_before" = 1 ]; then
+	for p in $PROFILES; do
+		ksft_skip "profile=$p: dmatest passes" "softdma was loaded before this test"
+	done
+	ksft_exit
+fi
+for p in $PROFILES; do
+	unload_mods
+	if ! load_mod softdma profile="$p"; then
+		ksft_fail "softdma loads with profile=$p"
+		continue
+	fi
+	c=$(find "$SDBG" -maxdepth 1 -name "dma*chan*" 2>/dev/null | sed "s|.*/||" | sort | head -n 1)
+	mss=$(cat /sys/module/softdma/parameters/max_seg_size)
+	al=$(cat /sys/module/softdma/parameters/copy_align)
+	# test_buf_size: at most max_seg_size, a multiple of the alignment (with
+	# copy_align > 0 at least 16 KiB here: dmatest aligns its buffers with
+	# PTR_ALIGN(raw, copy_align), a log2 used as bytes, which is right only
+	# because kmalloc() above 8 KiB returns whole pages)
+	buf=$((mss < 65536 ? mss : 65536))
+	buf=$((buf >> al << al))
+	name="profile=$p: $c: callback mode, test_buf_size=$buf"
+	s0=$(now)
+	if ! dmatest_run "$c" 1 0 "$buf" "$PROFILE_ITERATIONS"; then
+		ksft_fail "$name: dmatest ended within $RUN_BOUND s"
+		continue
+	fi
+	s1=$(now)
+	bad=$(awk -v it="$PROFILE_ITERATIONS" '$1 != it || $2 != 0 { n++ } END { print n + 0 }' $tmp/sum)
+	refused=$(cat "$SDBG/$c/refused_seg_size" "$SDBG/$c/refused_align" "$SDBG/$c/refused_ring" |
+		awk '{ s += $1 } END { print s + 0 }')
+	diag "$name: $(awk '{ printf "%s iops, %s failures", $3, $2 }' $tmp/sum) in $(elapsed "$s0" "$s1") s, $refused preps refused"
+	ksft_check "$name: a summary, $PROFILE_ITERATIONS tests, no failure, no prep refused" \
+		[ "$(wc -l < $tmp/sum)" -ge 1 -a "$bad" = 0 -a "$refused" = 0 ]
+done
 
 ksft_exit

@@ -6,7 +6,14 @@
 # data integrity, slave_sg, queueing and order, residue, pause/resume,
 # terminate, every fault knob with the halt/reset semantics, several
 # channels at once, the /sys/class/dma counters, the debugfs knobs' input
-# checks, module parameter checks, and unloading.
+# checks, module parameter checks, and unloading. Then, when this script
+# loads softdma itself, the constraints (docs/softdma.md "Constraints and
+# profiles"): bad values and combinations are refused at load naming the
+# parameter; under max_seg_size=4096 copy_align=6 ring_size=4, under each
+# residue granularity and under each profile the channel states its
+# constraints (debugfs, module parameters, dma_get_max_seg_size(),
+# copy_align, dma_get_slave_caps()) and enforces them through the API
+# (longer and misaligned preps refused and counted, ring full then free).
 #
 # softdma.ko comes from $DMAHBA_KO_DIR (default /dmahba); softdma_test.ko
 # from there, next to this script or from ./modules/. Modules this script
@@ -54,6 +61,25 @@ else
 	else
 		ksft_pass "softdma refuses latency_us=20000000"
 	fi
+	# bad_load WORDS PARAM...: insmod fails, the log names WORDS
+	for _bad in "profile=vax" "residue=sideways" "copy_align=9" \
+		"max_seg_size=0" "ring_size=65537" "ring_size=abc" \
+		"halt_on_error=2" "max_seg_size=32 copy_align=6" \
+		"profile=fsl-edma max_seg_size=16"; do
+		_w=${_bad##* }
+		echo "softdma_test mark $_bad" > /dev/kmsg
+		# shellcheck disable=SC2086 # parameters
+		if insmod "$ko_dir/softdma.ko" $_bad 2>/dev/null; then
+			rmmod softdma
+			ksft_fail "softdma refuses $_bad"
+		elif dmesg | sed -n "/softdma_test mark $_bad\$/,\$p" | grep -v mark |
+			grep -qF -- "$_w"; then
+			ksft_pass "softdma refuses $_bad, naming $_w"
+		else
+			dmesg | tail -n 3 | sed 's/^/# /'
+			ksft_fail "softdma refuses $_bad with a message naming $_w"
+		fi
+	done
 	n0=$(find /sys/class/dma -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 	insmod "$ko_dir/softdma.ko" && we_loaded_softdma=1
 	n1=$(find /sys/class/dma -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
@@ -105,6 +131,7 @@ run inflight 255
 run ordering
 run reuse
 run badinput
+run constraints 0 2
 d0=$(kstat descriptors)
 if run ack_hold; then
 	ksft_check "unacked descriptor kept after completion" [ "$(kstat descriptors)" -eq $((d0 + 1)) ]
@@ -126,7 +153,7 @@ ksft_check "memcpy_count grew by 16" [ $((m1 - m0)) -eq 16 ]
 # enough (256 KiB in 0.5 s) that a test thread kept off the CPU for a while
 # on a loaded machine still finds the transfer running
 knob bandwidth_kbps 500
-run residue
+run residue_gran 2
 run pause
 run terminate
 knob bandwidth_kbps 4000
@@ -212,6 +239,90 @@ if [ "$we_loaded_softdma" = 1 ]; then
 	ksft_check "its debugfs directory is gone" [ ! -e /sys/kernel/debug/softdma ]
 else
 	ksft_skip "rmmod softdma when idle" "softdma was loaded before this test"
+	ksft_exit
 fi
+
+# --- constraints: softdma reloaded with each set
+param() { cat "/sys/module/softdma/parameters/$1"; }
+
+# with_softdma PARAMS CMD...: CMD with softdma loaded with PARAMS and
+# softdma_test holding one channel ($c0, debugfs $kdbg)
+with_softdma() {
+	_p=$1
+	shift
+	# shellcheck disable=SC2086 # parameters
+	if ! insmod "$ko_dir/softdma.ko" $_p; then
+		ksft_fail "softdma loads with $_p"
+		return 1
+	fi
+	we_loaded_softdma=1
+	if ! insmod "$test_ko" nchans=1; then
+		ksft_fail "softdma_test loads (softdma $_p)"
+	else
+		c0=$(head -n 1 "$tdbg/chans")
+		kdbg=/sys/kernel/debug/softdma/$c0
+		"$@"
+		rmmod softdma_test
+		ksft_check "$_p: no descriptor left" [ "$(kstat descriptors)" = 0 ]
+	fi
+	rmmod softdma && we_loaded_softdma=0
+}
+
+# expect_cons MAX_SEG_SIZE COPY_ALIGN RING_SIZE RESIDUE: what debugfs and
+# the module parameters state
+expect_cons() {
+	_got="$(kstat max_seg_size) $(kstat copy_align) $(kstat ring_size) $(cat "$kdbg/residue")"
+	_par="$(param max_seg_size) $(param copy_align) $(param ring_size) $(param residue)"
+	ksft_check "$_p: debugfs states $*" [ "$_got" = "$*" ]
+	ksft_check "$_p: the parameters read back $*" [ "$_par" = "$*" ]
+}
+
+gran_nr() {
+	case $1 in descriptor) echo 0 ;; segment) echo 1 ;; *) echo 2 ;; esac
+}
+
+# the extremes at once: each limit refused and counted once per prep
+extremes() {
+	expect_cons 4096 6 4 segment
+	ksft_check "$_p: halt_on_error stays 1" [ "$(kstat halt_on_error)" = 1 ]
+	run constraints 4 1
+	ksft_check "$_p: refused_seg_size counts memcpy + slave_sg" [ "$(kstat refused_seg_size)" = 2 ]
+	ksft_check "$_p: refused_align counts 3 memcpy + 1 slave_sg" [ "$(kstat refused_align)" = 4 ]
+	ksft_check "$_p: refused_ring counts the prep on a full ring" [ "$(kstat refused_ring)" = 1 ]
+}
+with_softdma "max_seg_size=4096 copy_align=6 ring_size=4 residue=segment" extremes
+
+no_halt() {
+	ksft_check "$_p: debugfs and parameter state halt_on_error 0" \
+		[ "$(kstat halt_on_error)" = 0 -a "$(param halt_on_error)" = N ]
+	expect_cons 4294967295 0 0 burst
+}
+with_softdma "halt_on_error=0" no_halt
+
+residue_at() {
+	expect_cons 4294967295 0 0 "$1"
+	knob bandwidth_kbps 500
+	run residue_gran "$(gran_nr "$1")"
+	knob bandwidth_kbps 0
+}
+with_softdma "residue=descriptor" residue_at descriptor
+with_softdma "residue=segment" residue_at segment
+
+# profile NAME MAX_SEG_SIZE COPY_ALIGN RING_SIZE RESIDUE: the values of
+# docs/softdma.md's table, cited from the mainline drivers
+profile() {
+	ksft_check "$_p: debugfs names profile $1" [ "$(cat "$kdbg/profile")" = "$1" ]
+	shift
+	expect_cons "$@"
+	run constraints "$3" "$(gran_nr "$4")"
+}
+for _pr in "ioat 65536 0 65536 descriptor" "zynqmp_dma 65536 0 32 descriptor" \
+	"dw-axi-dmac 4096 0 0 burst" "fsl-edma 16383 5 0 descriptor" \
+	"hidma 65536 8 10 descriptor" "pl330 1900800 0 0 burst"; do
+	# shellcheck disable=SC2086 # fields
+	with_softdma "profile=${_pr%% *}" profile $_pr
+done
+# a parameter given overrides the profile's value, the others stay
+with_softdma "profile=hidma ring_size=4 residue=burst" profile hidma 65536 8 4 burst
 
 ksft_exit

@@ -22,6 +22,8 @@
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
 #include <linux/kthread.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/scatterlist.h>
@@ -1685,6 +1687,358 @@ out:
 	return ret;
 }
 
+/* One slave_sg entry of @len bytes at @mem to the device address @dev. */
+static struct dma_async_tx_descriptor *
+sdt_prep_one_sg(struct dma_chan *chan, dma_addr_t mem, dma_addr_t dev,
+		size_t len)
+{
+	struct dma_slave_config cfg = { };
+	struct scatterlist sg;
+
+	cfg.dst_addr = dev;
+	cfg.dst_addr_width = DMA_SLAVE_BUSWIDTH_1_BYTE;
+	if (dmaengine_slave_config(chan, &cfg))
+		return NULL;
+	sg_init_table(&sg, 1);
+	sg_dma_address(&sg) = mem;
+	sg_dma_len(&sg) = len;
+	return dmaengine_prep_slave_sg(chan, &sg, 1, DMA_MEM_TO_DEV, DMA_CTRL_ACK);
+}
+
+/*
+ * The channel's ring holds @ring descriptors: @ring preps succeed without a
+ * submit, the next returns NULL; once they have completed, prep succeeds
+ * again. Copies of @len bytes within @b.
+ */
+static int sdt_ring_check(struct dma_chan *chan, struct sdt_buf *b,
+			  unsigned int ring, size_t len)
+{
+	struct dma_async_tx_descriptor **tx;
+	struct sdt_xfer *x, one;
+	unsigned int i, n = 0;
+	int ret = 0;
+
+	tx = kvcalloc(ring, sizeof(*tx), GFP_KERNEL);
+	x = kvcalloc(ring, sizeof(*x), GFP_KERNEL);
+	if (!tx || !x) {
+		ret = sdt_fail("no memory for %u descriptors", ring);
+		goto out;
+	}
+	sdt_to_dev(b);
+	for (n = 0; n < ring; n++) {
+		tx[n] = dmaengine_prep_dma_memcpy(chan, b->dma + len, b->dma, len,
+						  DMA_CTRL_ACK | DMA_PREP_INTERRUPT);
+		if (!tx[n]) {
+			ret = sdt_fail("ring_size %u: prep %u returned NULL", ring, n);
+			break;
+		}
+	}
+	if (!ret && dmaengine_prep_dma_memcpy(chan, b->dma + len, b->dma, len,
+					      DMA_CTRL_ACK | DMA_PREP_INTERRUPT))
+		ret = sdt_fail("ring_size %u: prep %u with the ring full succeeded",
+			       ring, ring);
+	/* submit what was prepared (also on failure: nothing may leak) */
+	for (i = 0; i < n; i++) {
+		sdt_xfer_init(&x[i]);
+		if (sdt_submit(tx[i], &x[i]) < 0 && !ret)
+			ret = sdt_fail("submit %u failed", i);
+	}
+	dma_async_issue_pending(chan);
+	for (i = 0; i < n; i++)
+		if (!sdt_wait(&x[i]) && !ret)
+			ret = sdt_fail("ring: transfer %u did not complete", i);
+	if (ret)
+		goto out;
+	if (sdt_memcpy(chan, b->dma + len, b->dma, len, &one) < 0) {
+		ret = sdt_fail("ring_size %u: prep after the completions returned NULL",
+			       ring);
+		goto out;
+	}
+	dma_async_issue_pending(chan);
+	ret = sdt_check_done(chan, &one, "memcpy after the ring drained");
+out:
+	kvfree(x);
+	kvfree(tx);
+	return ret;
+}
+
+/*
+ * constraints RING GRANULARITY: the constraints the channel states through
+ * the API (dma_get_max_seg_size() of its DMA device, dma_device.copy_align)
+ * hold: the longest aligned transfer moves correctly, a longer one and
+ * misaligned ones are refused (memcpy and slave_sg); the ring holds RING
+ * descriptors (0: not tested); dma_get_slave_caps() states GRANULARITY.
+ */
+static int sdt_test_constraints(unsigned int ring, unsigned int gran)
+{
+	struct dma_chan *chan = sdt_chans[0];
+	struct device *dd = dmaengine_get_dma_device(chan);
+	unsigned int max = dma_get_max_seg_size(dd);
+	unsigned int a = chan->device->copy_align;
+	size_t al = 1UL << a, len, size;
+	struct sdt_buf src = { }, dst = { };
+	struct dma_slave_caps caps;
+	u8 *ref;
+	int ret;
+
+	if (dd != chan->device->dev)
+		return sdt_fail("dmaengine_get_dma_device() is not the provider's device");
+	ret = dma_get_slave_caps(chan, &caps);
+	if (ret)
+		return sdt_fail("dma_get_slave_caps: %d", ret);
+	if (caps.residue_granularity != gran)
+		return sdt_fail("residue_granularity %d, want %u",
+				caps.residue_granularity, gran);
+	pr_info("constraints: max_seg_size %u copy_align %u residue_granularity %d\n",
+		max, a, caps.residue_granularity);
+	/* the longest transfer the channel takes: max_seg_size, aligned down */
+	len = max > SZ_2M ? SZ_1M : rounddown(max, al);
+	if (!len)
+		return sdt_fail("max_seg_size %u < copy_align %zu bytes", max, al);
+	size = roundup_pow_of_two(len + 2 * al + SDT_GUARD);
+	ref = vmalloc(size);
+	if (!ref)
+		return sdt_fail("no memory");
+	ret = sdt_buf_alloc(&src, chan, size);
+	if (!ret)
+		ret = sdt_buf_alloc(&dst, chan, size);
+	if (ret)
+		goto out;
+	get_random_bytes(src.cpu, size);
+	memcpy(ref, src.cpu, size);
+	memset(dst.cpu, SDT_POISON, size);
+
+	/* accepted: the longest, and a short one at aligned offsets */
+	ret = sdt_one_memcpy(chan, &src, &dst, ref, 0, 0, len);
+	if (!ret)
+		ret = sdt_one_memcpy(chan, &src, &dst, ref, al, 2 * al, al);
+	if (ret)
+		goto out;
+	/* longer than max_seg_size */
+	if (max < U32_MAX) {
+		size_t over = rounddown(max, al) + al;
+
+		if (dmaengine_prep_dma_memcpy(chan, dst.dma, src.dma, over,
+					      DMA_CTRL_ACK)) {
+			ret = sdt_fail("memcpy of %zu bytes > max_seg_size %u accepted",
+				       over, max);
+			goto out_sync;
+		}
+		if (sdt_prep_one_sg(chan, src.dma, dst.dma, over)) {
+			ret = sdt_fail("slave_sg entry of %zu bytes > max_seg_size %u accepted",
+				       over, max);
+			goto out_sync;
+		}
+	}
+	/* misaligned source, destination, length */
+	if (a) {
+		static const char * const what[] = { "source", "destination", "length" };
+		unsigned int i;
+
+		for (i = 0; i < ARRAY_SIZE(what); i++) {
+			size_t off[3] = { 0, 0, 0 };
+
+			off[i] = al / 2;	/* one of the three misaligned */
+			if (dmaengine_prep_dma_memcpy(chan, dst.dma + off[1],
+						      src.dma + off[0], al + off[2],
+						      DMA_CTRL_ACK)) {
+				ret = sdt_fail("memcpy, misaligned %s (copy_align %u): accepted",
+					       what[i], a);
+				goto out_sync;
+			}
+		}
+		if (sdt_prep_one_sg(chan, src.dma + al / 2, dst.dma, al)) {
+			ret = sdt_fail("slave_sg entry misaligned to copy_align %u accepted", a);
+			goto out_sync;
+		}
+	}
+	if (ring)
+		ret = sdt_ring_check(chan, &dst, ring, al);
+out_sync:
+	dmaengine_terminate_sync(chan);
+out:
+	sdt_buf_free(&dst);
+	sdt_buf_free(&src);
+	vfree(ref);
+	return ret;
+}
+
+#define SDT_RSEG	3008	/* segment length: 47 * 64, no divisor of 64 KiB */
+#define SDT_RSEGS	128
+
+/*
+ * Segment granularity: a slave_sg of SDT_RSEGS entries of SDT_RSEG bytes
+ * under a bandwidth limit (set by the caller); every residue tx_status gives
+ * is whole segments, and it moves through 2+ partial values.
+ */
+static int sdt_residue_segment(struct dma_chan *chan)
+{
+	const size_t total = SDT_RSEG * SDT_RSEGS;
+	struct device *dd = dmaengine_get_dma_device(chan);
+	struct sdt_buf mem = { }, dev = { };
+	struct dma_slave_config cfg = { };
+	struct scatterlist *sgl;
+	unsigned int i, steps = 0;
+	u32 residue, prev = total;
+	enum dma_status s;
+	struct sdt_xfer x;
+	int mapped, ret;
+
+	sgl = kcalloc(SDT_RSEGS, sizeof(*sgl), GFP_KERNEL);
+	if (!sgl)
+		return sdt_fail("no memory");
+	ret = sdt_buf_alloc(&mem, chan, SZ_512K);
+	if (!ret)
+		ret = sdt_buf_alloc(&dev, chan, SZ_512K);
+	if (ret)
+		goto out;
+	get_random_bytes(mem.cpu, total);
+	sg_init_table(sgl, SDT_RSEGS);
+	for (i = 0; i < SDT_RSEGS; i++)
+		sg_set_buf(&sgl[i], mem.cpu + i * SDT_RSEG, SDT_RSEG);
+	cfg.dst_addr = dev.dma;
+	cfg.dst_addr_width = DMA_SLAVE_BUSWIDTH_4_BYTES;
+	ret = dmaengine_slave_config(chan, &cfg);
+	if (ret) {
+		ret = sdt_fail("slave_config: %d", ret);
+		goto out;
+	}
+	sdt_to_dev(&mem);
+	mapped = dma_map_sg_attrs(dd, sgl, SDT_RSEGS, DMA_TO_DEVICE,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+	if (!mapped) {
+		ret = sdt_fail("dma_map_sg failed");
+		goto out;
+	}
+	sdt_xfer_init(&x);
+	if (sdt_submit(dmaengine_prep_slave_sg(chan, sgl, mapped, DMA_MEM_TO_DEV,
+					       DMA_CTRL_ACK | DMA_PREP_INTERRUPT),
+		       &x) < 0) {
+		ret = sdt_fail("slave_sg of %u entries: prep/submit failed", mapped);
+		goto out_unmap;
+	}
+	s = sdt_status(chan, x.cookie, &residue);
+	if (s != DMA_IN_PROGRESS || residue != total) {
+		ret = sdt_fail("before issue_pending: status %d residue %u", s, residue);
+		goto out_sync;
+	}
+	dma_async_issue_pending(chan);
+	for (;;) {
+		s = sdt_status(chan, x.cookie, &residue);
+		if (s == DMA_COMPLETE)
+			break;
+		if (s != DMA_IN_PROGRESS || residue > prev ||
+		    (total - residue) % SDT_RSEG) {
+			ret = sdt_fail("status %d residue %u after %u: not whole %u byte segments",
+				       s, residue, prev, SDT_RSEG);
+			goto out_sync;
+		}
+		if (residue < prev)
+			steps++;
+		prev = residue;
+		usleep_range(2000, 4000);
+	}
+	if (residue || steps < 2) {
+		ret = sdt_fail("residue %u at completion, %u partial ones (want 0, 2+)",
+			       residue, steps);
+		goto out_sync;
+	}
+	ret = sdt_check_done(chan, &x, "slave_sg");
+	sdt_to_cpu(&dev);
+	if (!ret && memcmp(dev.cpu, mem.cpu, total))
+		ret = sdt_fail("destination differs");
+out_sync:
+	dmaengine_terminate_sync(chan);
+out_unmap:
+	dma_unmap_sg_attrs(dd, sgl, SDT_RSEGS, DMA_TO_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+out:
+	sdt_buf_free(&dev);
+	sdt_buf_free(&mem);
+	kfree(sgl);
+	return ret;
+}
+
+/*
+ * Descriptor granularity: a 1 MiB copy under a bandwidth limit (set by the
+ * caller) is seen in progress, and its residue is always 0: the channel
+ * does not report residue (include/linux/dmaengine.h).
+ */
+static int sdt_residue_descriptor(struct dma_chan *chan)
+{
+	struct sdt_buf src = { }, dst = { };
+	unsigned int busy = 0;
+	enum dma_status s;
+	struct sdt_xfer x;
+	u32 residue;
+	int ret;
+
+	ret = sdt_buf_alloc(&src, chan, SZ_1M);
+	if (!ret)
+		ret = sdt_buf_alloc(&dst, chan, SZ_1M);
+	if (ret)
+		goto out;
+	get_random_bytes(src.cpu, SZ_1M);
+	sdt_to_dev(&src);
+	if (sdt_memcpy(chan, dst.dma, src.dma, SZ_1M, &x) < 0) {
+		ret = sdt_fail("prep/submit of 1 MiB failed (max_seg_size?)");
+		goto out;
+	}
+	dma_async_issue_pending(chan);
+	for (;;) {
+		s = sdt_status(chan, x.cookie, &residue);
+		if (s == DMA_COMPLETE)
+			break;
+		if (s != DMA_IN_PROGRESS || residue) {
+			ret = sdt_fail("status %d residue %u: want in progress, residue 0",
+				       s, residue);
+			goto out_sync;
+		}
+		busy++;
+		usleep_range(2000, 4000);
+	}
+	if (busy < 3) {
+		ret = sdt_fail("seen in progress %u times, want 3+ (bandwidth_kbps?)", busy);
+		goto out_sync;
+	}
+	ret = sdt_check_done(chan, &x, "memcpy");
+	sdt_to_cpu(&dst);
+	if (!ret && memcmp(dst.cpu, src.cpu, SZ_1M))
+		ret = sdt_fail("destination differs");
+out_sync:
+	dmaengine_terminate_sync(chan);
+out:
+	sdt_buf_free(&dst);
+	sdt_buf_free(&src);
+	return ret;
+}
+
+/*
+ * residue_gran GRANULARITY: dma_get_slave_caps() states GRANULARITY (0
+ * descriptor, 1 segment, 2 burst) and tx_status reports residues at it
+ * (bandwidth limit set by the caller).
+ */
+static int sdt_test_residue_gran(unsigned int want)
+{
+	struct dma_chan *chan = sdt_chans[0];
+	struct dma_slave_caps caps;
+	int ret;
+
+	ret = dma_get_slave_caps(chan, &caps);
+	if (ret)
+		return sdt_fail("dma_get_slave_caps: %d", ret);
+	if (caps.residue_granularity != want)
+		return sdt_fail("residue_granularity %d, want %u",
+				caps.residue_granularity, want);
+	switch (caps.residue_granularity) {
+	case DMA_RESIDUE_GRANULARITY_DESCRIPTOR:
+		return sdt_residue_descriptor(chan);
+	case DMA_RESIDUE_GRANULARITY_SEGMENT:
+		return sdt_residue_segment(chan);
+	default:
+		return sdt_test_residue();
+	}
+}
+
 static int sdt_run(char *cmd)
 {
 	unsigned int a = 0, b = 0;
@@ -1742,6 +2096,10 @@ static int sdt_run(char *cmd)
 		sdt_test_sync_storm(a);
 	else if (!strcmp(name, "poll"))
 		sdt_test_poll(a);
+	else if (!strcmp(name, "constraints"))
+		sdt_test_constraints(a, b);
+	else if (!strcmp(name, "residue_gran"))
+		sdt_test_residue_gran(a);
 	else
 		return -EINVAL;
 	if (strncmp(sdt_result, "ok", 2))
