@@ -94,6 +94,8 @@ struct dmahba_port_stats {
  * @desc_result: the first failure a descriptor before the last reported
  *	(DMA_TRANS_NOERROR if none); it fails the whole window
  * @cookie: the cookie of the window's last descriptor (poll queues)
+ * @fail: the window's result is to be taken as failed
+ *	(dmahba_port_fail_window(), error injection)
  */
 struct dmahba_port_window {
 	struct dmahba_port_req *req;
@@ -108,6 +110,7 @@ struct dmahba_port_window {
 	u32 residue;
 	enum dmaengine_tx_result desc_result;
 	dma_cookie_t cookie;
+	bool fail;
 };
 
 /**
