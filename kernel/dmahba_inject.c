@@ -408,6 +408,9 @@ bool dmahba_inject_cmd(struct dmahba_scsi_cmd *sc, enum dmahba_scsi_ret *ret)
 		if (r->action > DMAHBA_INJECT_TIMEOUT ||
 		    !dmahba_inject_match(r, scmd, has_range, lba, n))
 			continue;
+		/* a DMA error needs a data phase */
+		if (r->action == DMAHBA_INJECT_DMA && !scsi_bufflen(scmd))
+			continue;
 		dmahba_inject_fire(r);
 		hit = *r;
 		found = i;
@@ -695,7 +698,7 @@ static ssize_t dmahba_inject_bb_write(struct file *file,
 {
 	struct dmahba_inject *inj = file_inode(file)->i_private;
 	struct dmahba_inject_bb_op *ops;
-	char *buf, *p, *line;
+	char *buf, *p, *line, *copy = NULL;
 	const char *why = NULL;
 	unsigned int nops = 0, i;
 	unsigned long flags;
@@ -714,7 +717,11 @@ static ssize_t dmahba_inject_bb_write(struct file *file,
 		line = strim(line);
 		if (!*line)
 			continue;
-		if (*line != '+' && *line != '-') {
+		kfree(copy);
+		copy = kstrdup(line, GFP_KERNEL);	/* for the message */
+		if (nops == DMAHBA_INJECT_MAX_WRITE / 2) {
+			why = "too many lines";
+		} else if (*line != '+' && *line != '-') {
 			why = "expected +S-E, -S-E, +S or -S";
 		} else {
 			ops[nops].add = *line == '+';
@@ -724,7 +731,8 @@ static ssize_t dmahba_inject_bb_write(struct file *file,
 				nops++;
 		}
 		if (why) {
-			dmahba_inject_warn(inj, "badblocks", why, line);
+			dmahba_inject_warn(inj, "badblocks", why,
+					   copy ? copy : "");
 			ret = -EINVAL;
 			goto out;
 		}
@@ -754,6 +762,7 @@ static ssize_t dmahba_inject_bb_write(struct file *file,
 	dmahba_inject_update_key(inj);
 	mutex_unlock(&inj->mutex);
 out:
+	kfree(copy);
 	kfree(ops);
 	kfree(buf);
 	return ret;
