@@ -302,9 +302,12 @@ static int dmahba_inject_bb_reserve(struct dmahba_inject *inj,
 
 /* ---- the I/O path ---- */
 
+/* the blk-mq unique tag; U32_MAX for a reset ioctl's command (no queue) */
 static u32 dmahba_inject_tag(struct scsi_cmnd *scmd)
 {
-	return blk_mq_unique_tag(scsi_cmd_to_rq(scmd));
+	struct request *rq = scsi_cmd_to_rq(scmd);
+
+	return rq->mq_hctx ? blk_mq_unique_tag(rq) : U32_MAX;
 }
 
 /*
