@@ -218,6 +218,8 @@ static bool dmahba_inject_bb_clear(struct dmahba_inject *inj, u64 s, u64 e)
 	struct dmahba_inject_range *r = inj->bb;
 	unsigned int i, j;
 
+	if (!inj->nr_bb)
+		return true;
 	i = dmahba_inject_bb_find(inj, s);
 	if (i < inj->nr_bb && r[i].s < s && r[i].e > e) {
 		if (inj->nr_bb == inj->cap_bb)
@@ -259,11 +261,53 @@ static bool dmahba_inject_bb_grow(struct dmahba_inject *inj, unsigned int more,
 	return true;
 }
 
+/*
+ * Room for @more ranges beyond those held, for a debugfs writer (process
+ * context, under @mutex, without @lock): 0, -ENOSPC beyond
+ * DMAHBA_INJECT_MAX_RANGES, or -ENOMEM. Writes may meanwhile only shrink
+ * the list, or grow the room.
+ */
+static int dmahba_inject_bb_reserve(struct dmahba_inject *inj,
+				    unsigned int more)
+{
+	struct dmahba_inject_range *r, *old;
+	unsigned long flags;
+	unsigned int need, cap;
+
+	for (;;) {
+		spin_lock_irqsave(&inj->lock, flags);
+		need = inj->nr_bb + more;
+		cap = inj->cap_bb;
+		spin_unlock_irqrestore(&inj->lock, flags);
+		if (need > DMAHBA_INJECT_MAX_RANGES)
+			return -ENOSPC;
+		if (need <= cap)
+			return 0;
+		cap = max(16U, 2 * need);
+		r = kmalloc_array(cap, sizeof(*r), GFP_KERNEL);
+		if (!r)
+			return -ENOMEM;
+		old = r;
+		spin_lock_irqsave(&inj->lock, flags);
+		if (cap > inj->cap_bb && inj->nr_bb <= cap) {
+			memcpy(r, inj->bb, inj->nr_bb * sizeof(*r));
+			old = inj->bb;
+			inj->bb = r;
+			inj->cap_bb = cap;
+		}
+		spin_unlock_irqrestore(&inj->lock, flags);
+		kfree(old);
+	}
+}
+
 /* ---- the I/O path ---- */
 
+/* the blk-mq unique tag; U32_MAX for a reset ioctl's command (no queue) */
 static u32 dmahba_inject_tag(struct scsi_cmnd *scmd)
 {
-	return blk_mq_unique_tag(scsi_cmd_to_rq(scmd));
+	struct request *rq = scsi_cmd_to_rq(scmd);
+
+	return rq->mq_hctx ? blk_mq_unique_tag(rq) : U32_MAX;
 }
 
 /*
@@ -366,6 +410,9 @@ bool dmahba_inject_cmd(struct dmahba_scsi_cmd *sc, enum dmahba_scsi_ret *ret)
 		r = &inj->rules[i];
 		if (r->action > DMAHBA_INJECT_TIMEOUT ||
 		    !dmahba_inject_match(r, scmd, has_range, lba, n))
+			continue;
+		/* a DMA error needs a data phase */
+		if (r->action == DMAHBA_INJECT_DMA && !scsi_bufflen(scmd))
 			continue;
 		dmahba_inject_fire(r);
 		hit = *r;
@@ -632,9 +679,14 @@ static bool dmahba_inject_parse_range(struct dmahba_inject *inj, char *t,
 	return true;
 }
 
-#define dmahba_inject_warn(inj, file, why, line)			\
-	pr_warn("host%u lun%llu %s: %s: '%s'\n", (inj)->lu->p.host_no,	\
-		(inj)->lu->p.lun, file, why, line)
+/* the one kernel log line of a refused debugfs write */
+static void dmahba_inject_warn(const struct dmahba_inject *inj,
+			       const char *file, const char *why,
+			       const char *line)
+{
+	pr_warn("host%u lun%llu %s: %s: '%s'\n", inj->lu->p.host_no,
+		inj->lu->p.lun, file, why, line);
+}
 
 /* one edit of "badblocks" */
 struct dmahba_inject_bb_op {
@@ -649,7 +701,7 @@ static ssize_t dmahba_inject_bb_write(struct file *file,
 {
 	struct dmahba_inject *inj = file_inode(file)->i_private;
 	struct dmahba_inject_bb_op *ops;
-	char *buf, *p, *line;
+	char *buf, *p, *line, *copy = NULL;
 	const char *why = NULL;
 	unsigned int nops = 0, i;
 	unsigned long flags;
@@ -668,7 +720,11 @@ static ssize_t dmahba_inject_bb_write(struct file *file,
 		line = strim(line);
 		if (!*line)
 			continue;
-		if (*line != '+' && *line != '-') {
+		kfree(copy);
+		copy = kstrdup(line, GFP_KERNEL);	/* for the message */
+		if (nops == DMAHBA_INJECT_MAX_WRITE / 2) {
+			why = "too many lines";
+		} else if (*line != '+' && *line != '-') {
 			why = "expected +S-E, -S-E, +S or -S";
 		} else {
 			ops[nops].add = *line == '+';
@@ -678,7 +734,8 @@ static ssize_t dmahba_inject_bb_write(struct file *file,
 				nops++;
 		}
 		if (why) {
-			dmahba_inject_warn(inj, "badblocks", why, line);
+			dmahba_inject_warn(inj, "badblocks", why,
+					   copy ? copy : "");
 			ret = -EINVAL;
 			goto out;
 		}
@@ -690,26 +747,25 @@ static ssize_t dmahba_inject_bb_write(struct file *file,
 	}
 
 	mutex_lock(&inj->mutex);
-	spin_lock_irqsave(&inj->lock, flags);
-	if (inj->nr_bb + nops > DMAHBA_INJECT_MAX_RANGES) {
-		ret = -ENOSPC;
-	} else if (!dmahba_inject_bb_grow(inj, nops + 1, DMAHBA_INJECT_GFP)) {
-		ret = -ENOMEM;
-	} else {
-		/* each edit adds at most one range: none can fail now */
+	ret = dmahba_inject_bb_reserve(inj, nops + 1);
+	if (!ret) {
+		spin_lock_irqsave(&inj->lock, flags);
+		/* each edit adds at most one range; the room only grows */
 		for (i = 0; i < nops; i++) {
 			if (ops[i].add)
 				dmahba_inject_bb_add(inj, ops[i].s, ops[i].e);
 			else
 				dmahba_inject_bb_clear(inj, ops[i].s, ops[i].e);
 		}
+		spin_unlock_irqrestore(&inj->lock, flags);
+		ret = len;
 	}
-	spin_unlock_irqrestore(&inj->lock, flags);
 	if (ret == -ENOSPC)
 		dmahba_inject_warn(inj, "badblocks", "too many ranges", "");
 	dmahba_inject_update_key(inj);
 	mutex_unlock(&inj->mutex);
 out:
+	kfree(copy);
 	kfree(ops);
 	kfree(buf);
 	return ret;
@@ -854,12 +910,12 @@ static bool dmahba_inject_parse_rule(struct dmahba_inject *inj,
 
 	memset(r, 0, sizeof(*r));
 	t = dmahba_inject_token(&line);
-	if (!strcmp(t, "any")) {
-		r->opcode = -1;
-	} else if (kstrtouint(t, 16, &op) || op > 0xff) {
-		*why = "malformed opcode";
-		return false;
-	} else {
+	r->opcode = -1;
+	if (strcmp(t, "any")) {
+		if (kstrtouint(t, 16, &op) || op > 0xff) {
+			*why = "malformed opcode";
+			return false;
+		}
 		dmahba_emu_find(inj->ops, inj->nr_ops, op, 0, &known);
 		if (!known) {
 			*why = "unknown opcode";
