@@ -107,6 +107,9 @@ dd if=$tmp/pat of="$dev" bs=1M seek=$MB count=1 oflag=direct conv=notrunc 2>/dev
 head -c $((GOOD * 512)) $tmp/pat > $tmp/pat_good
 bb_set "+$BAD"
 ksft_check "badblocks: +$BAD lists $BAD-$BAD" [ "$(bb_list)" = "$BAD-$BAD" ]
+# medium: the LU's stats counter of medium errors answered
+medium() { awk '$1 == "inject" { for (i = 2; i < NF; i++) if ($i == "medium") print $(i + 1) }' "$lu"/stats; }
+m0=$(medium)
 mark="badblocks_test-$$-read"
 kmsg "$mark"
 dd if="$dev" of=$tmp/got bs=1M skip=$MB count=1 iflag=direct 2> $tmp/dd.err
@@ -151,6 +154,9 @@ ksft_check "SG_IO: a bad first LBA: MEDIUM ERROR, INFORMATION $LBA0, residue all
 	[ "$(field key $tmp/sg0.out)" = 3 -a "$(field info $tmp/sg0.out)" = $LBA0 -a \
 	  "$(field resid $tmp/sg0.out)" = 4096 ]
 bb_set "-$LBA0"
+m1=$(medium)
+ksft_check "stats: 3 medium errors answered (one dd request, two SG_IO reads): $m0 -> $m1" \
+	[ -n "$m1" -a $((m1 - m0)) = 3 ]
 
 # ===================================================== d) a rewrite reallocates
 dd if=/dev/urandom of=$tmp/new bs=512 count=1 2>/dev/null
