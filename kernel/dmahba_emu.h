@@ -26,6 +26,8 @@
 
 #include "dmahba_scsi.h"
 
+struct dmahba_inject;
+
 /*
  * Limits advertised in the Block Limits VPD page (B0h, built by
  * dmahba_spc.c) and enforced by the block commands (dmahba_sbc.c).
@@ -81,6 +83,7 @@
  *	    data to the medium over a data phase), linked by their
  *	    dmahba_scsi_cmd's priv.range; the hardware queues share them
  * @caws: block ranges of the COMPARE AND WRITEs in flight, the same way
+ * @inj: injected errors: bad blocks and rules (dmahba_inject.c)
  */
 struct dmahba_lu {
 	struct dmahba_lu_params p;
@@ -98,6 +101,8 @@ struct dmahba_lu {
 	spinlock_t range_lock;	/* protects writes and caws */
 	struct list_head writes;
 	struct list_head caws;
+
+	struct dmahba_inject *inj;
 };
 
 /**

@@ -282,6 +282,11 @@ static int dmahba_hba_map_window(struct dmahba_hba *hba,
 	 */
 	n = dmahba_port_io_map_transfer(hba, req, x->buf_off + hr->phase_done,
 					len, hr->segs, n);
+	if (!n && unlikely(hr->sc.fail_dma)) {
+		/* injected: the channel's result for this window fails */
+		hr->sc.fail_dma = false;
+		dmahba_port_fail_window(hba);
+	}
 	return n == -ENOMEM ? -EAGAIN : n;
 }
 
@@ -310,6 +315,13 @@ static void dmahba_hba_next(struct dmahba_hba *hba, struct dmahba_port_req *req,
 	case DMAHBA_SCSI_BUSY:
 		dmahba_hba_no_memory(hba, req, -ENOMEM, true);
 		return;
+	case DMAHBA_SCSI_HOLD:
+		/*
+		 * An injected timeout: the HBA keeps the request, as an
+		 * untagged target that never answers, and with it its DMA
+		 * context, until the error handler aborts or resets it.
+		 */
+		break;
 	case DMAHBA_SCSI_DONE:
 	default:
 		dmahba_hba_complete(hba, req);
@@ -503,6 +515,37 @@ static void dmahba_hba_release(void *hw, struct dmahba_port_req *req)
 	}
 }
 
+/**
+ * dmahba_hba_eh_check() - may the error handler's action succeed?
+ * @hw: the device extension of the host's first DMA context
+ * @level: abort, or the reset level
+ * @scmd: the command the error handler names
+ *
+ * The target emulation counts the call and says whether an injected rule
+ * (abort-fails, reset-fails=) makes it fail.
+ *
+ * Context: process context (SCSI error handler), no lock held.
+ * Return: false if the handler must fail.
+ */
+static bool dmahba_hba_eh_check(void *hw, enum dmahba_port_eh_level level,
+				struct scsi_cmnd *scmd)
+{
+	static const enum dmahba_scsi_eh_level levels[] = {
+		[DMAHBA_PORT_EH_ABORT] = DMAHBA_SCSI_EH_ABORT,
+		[DMAHBA_PORT_EH_LUN] = DMAHBA_SCSI_EH_LUN,
+		[DMAHBA_PORT_EH_TARGET] = DMAHBA_SCSI_EH_TARGET,
+		[DMAHBA_PORT_EH_BUS] = DMAHBA_SCSI_EH_BUS,
+		[DMAHBA_PORT_EH_HOST] = DMAHBA_SCSI_EH_HOST,
+	};
+	struct dmahba_host *host = ((struct dmahba_hba *)hw)->host;
+	struct scsi_device *sdev = scmd->device;
+
+	if (sdev->channel || sdev->id || sdev->lun >= host->nr_luns ||
+	    level >= ARRAY_SIZE(levels))
+		return true;
+	return !dmahba_scsi_eh_check(host->lus[sdev->lun], levels[level], scmd);
+}
+
 /* HW_INITIALIZATION_DATA; req_size is filled in from max_window_kb */
 const struct dmahba_port_miniport dmahba_hba_miniport = {
 	.hw_size = sizeof(struct dmahba_hba),
@@ -512,4 +555,5 @@ const struct dmahba_port_miniport dmahba_hba_miniport = {
 	.abort = dmahba_hba_abort,
 	.reset_bus = dmahba_hba_reset_bus,
 	.release = dmahba_hba_release,
+	.eh_check = dmahba_hba_eh_check,
 };

@@ -112,7 +112,7 @@ static dmahba_qc_status_t dmahba_queuecommand(struct Scsi_Host *shost,
  * @scmd: the command that timed out
  *
  * Context: SCSI error handler, process context, may sleep.
- * Return: SUCCESS.
+ * Return: SUCCESS, or FAILED (an injected abort-fails).
  */
 static int dmahba_eh_abort(struct scsi_cmnd *scmd)
 {
@@ -127,26 +127,40 @@ static int dmahba_eh_abort(struct scsi_cmnd *scmd)
  * 29/00.
  *
  * Context: SCSI error handler or reset ioctl, process context, may sleep.
- * Return: SUCCESS.
+ * Return: SUCCESS, or FAILED (an injected reset-fails=lun).
  */
 static int dmahba_eh_device_reset(struct scsi_cmnd *scmd)
 {
-	return dmahba_port_eh_reset(scmd->device->host, scmd->device->lun);
+	return dmahba_port_eh_reset(scmd, DMAHBA_PORT_EH_LUN);
 }
 
 /**
- * dmahba_eh_bus_reset() - eh_bus_reset_handler, also the target reset
+ * dmahba_eh_target_reset() - eh_target_reset_handler
+ * @scmd: a command of the target
+ *
+ * The mock HBA has one target on its bus: as the bus reset.
+ *
+ * Context: SCSI error handler or reset ioctl, process context, may sleep.
+ * Return: SUCCESS, or FAILED (an injected reset-fails=target).
+ */
+static int dmahba_eh_target_reset(struct scsi_cmnd *scmd)
+{
+	return dmahba_port_eh_reset(scmd, DMAHBA_PORT_EH_TARGET);
+}
+
+/**
+ * dmahba_eh_bus_reset() - eh_bus_reset_handler
  * @scmd: a command on the bus
  *
  * Cancels everything outstanding and reports a bus reset; every LU's next
  * command gets UNIT ATTENTION 29/00.
  *
  * Context: SCSI error handler or reset ioctl, process context, may sleep.
- * Return: SUCCESS.
+ * Return: SUCCESS, or FAILED (an injected reset-fails=bus).
  */
 static int dmahba_eh_bus_reset(struct scsi_cmnd *scmd)
 {
-	return dmahba_port_eh_reset(scmd->device->host, U64_MAX);
+	return dmahba_port_eh_reset(scmd, DMAHBA_PORT_EH_BUS);
 }
 
 /**
@@ -156,11 +170,11 @@ static int dmahba_eh_bus_reset(struct scsi_cmnd *scmd)
  * As the bus reset: the mock HBA has one bus.
  *
  * Context: SCSI error handler or reset ioctl, process context, may sleep.
- * Return: SUCCESS.
+ * Return: SUCCESS, or FAILED (an injected reset-fails=host).
  */
 static int dmahba_eh_host_reset(struct scsi_cmnd *scmd)
 {
-	return dmahba_port_eh_reset(scmd->device->host, U64_MAX);
+	return dmahba_port_eh_reset(scmd, DMAHBA_PORT_EH_HOST);
 }
 
 /**
@@ -210,7 +224,7 @@ static struct scsi_host_template dmahba_template = {
 	.init_cmd_priv = dmahba_init_cmd_priv,
 	.eh_abort_handler = dmahba_eh_abort,
 	.eh_device_reset_handler = dmahba_eh_device_reset,
-	.eh_target_reset_handler = dmahba_eh_bus_reset,
+	.eh_target_reset_handler = dmahba_eh_target_reset,
 	.eh_bus_reset_handler = dmahba_eh_bus_reset,
 	.eh_host_reset_handler = dmahba_eh_host_reset,
 	.map_queues = dmahba_port_map_queues,
@@ -258,6 +272,20 @@ static int dmahba_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dmahba_stats);
+
+/* host<N>/lun<L>/: each LU's error injection files */
+static void dmahba_debugfs_lus(struct dmahba_host *h)
+{
+	struct dentry *dir;
+	char name[16];
+	unsigned int i;
+
+	for (i = 0; i < h->nr_luns; i++) {
+		snprintf(name, sizeof(name), "lun%u", i);
+		dir = debugfs_create_dir(name, h->debugfs);
+		dmahba_scsi_lu_debugfs(h->lus[i], dir);
+	}
+}
 
 static void dmahba_destroy_lus(struct dmahba_host *h)
 {
@@ -356,6 +384,7 @@ static int dmahba_probe(struct platform_device *pdev)
 	h->debugfs = debugfs_create_dir(dev_name(&shost->shost_gendev), dmahba_debugfs);
 	debugfs_create_file("stats", 0400, h->debugfs, h, &dmahba_stats_fops);
 	dmahba_port_debugfs_init(h->port, h->debugfs);
+	dmahba_debugfs_lus(h);
 	scsi_scan_host(shost);
 	dev_info(&pdev->dev, "host%u: %u LU(s) of %u MiB, %u-byte blocks, %u DMA channel(s) from %s, %u polled\n",
 		 shost->host_no, num_luns, dev_size_mb, sector_size,
@@ -375,8 +404,12 @@ err_put_host:
 static void dmahba_remove(struct platform_device *pdev)
 {
 	struct dmahba_host *h = platform_get_drvdata(pdev);
+	unsigned int i;
 
 	debugfs_remove_recursive(h->debugfs);
+	/* no injected rule holds or fails the last commands */
+	for (i = 0; i < h->nr_luns; i++)
+		dmahba_scsi_lu_disarm(h->lus[i]);
 	scsi_remove_host(h->shost);
 	/*
 	 * The channels are terminated and synchronized and the port's work

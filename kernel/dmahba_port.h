@@ -93,6 +93,22 @@ enum dmahba_port_notification_type {
 };
 
 /**
+ * enum dmahba_port_eh_level - what the SCSI error handler is about to do
+ * @DMAHBA_PORT_EH_ABORT: abort a command
+ * @DMAHBA_PORT_EH_LUN: reset a logical unit
+ * @DMAHBA_PORT_EH_TARGET: reset the target
+ * @DMAHBA_PORT_EH_BUS: reset the bus
+ * @DMAHBA_PORT_EH_HOST: reset the host
+ */
+enum dmahba_port_eh_level {
+	DMAHBA_PORT_EH_ABORT,
+	DMAHBA_PORT_EH_LUN,
+	DMAHBA_PORT_EH_TARGET,
+	DMAHBA_PORT_EH_BUS,
+	DMAHBA_PORT_EH_HOST,
+};
+
+/**
  * struct dmahba_port_miniport - what a miniport registers (HW_INITIALIZATION_DATA)
  * @hw_size: size of the per-queue device extension
  * @req_size: size of the per-request extension
@@ -110,9 +126,15 @@ enum dmahba_port_notification_type {
  *	the channel is synchronized when it was cancelled): release the HBA
  *	side of its last window. Called once per request that went through
  *	@start_io, before the midlayer gets it back.
+ * @eh_check: optional; the error handler is about to act at @level on
+ *	@scmd (abort it, or reset its LU, target, bus or host). Returns
+ *	false to make the handler fail (return FAILED) having done nothing,
+ *	as an HBA whose abort or reset does not succeed.
  *
- * Context: all but @release run with the queue lock held, interrupts off;
- * @release may run in process or softirq context, without the lock.
+ * Context: all but @release and @eh_check run with the queue lock held,
+ * interrupts off; @release may run in process or softirq context, without
+ * the lock; @eh_check runs in process context without any lock, on the
+ * device extension of the host's first DMA context.
  */
 struct dmahba_port_miniport {
 	size_t hw_size;
@@ -123,6 +145,8 @@ struct dmahba_port_miniport {
 	bool (*abort)(void *hw, struct dmahba_port_req *req);
 	bool (*reset_bus)(void *hw, u64 lun);
 	void (*release)(void *hw, struct dmahba_port_req *req);
+	bool (*eh_check)(void *hw, enum dmahba_port_eh_level level,
+			 struct scsi_cmnd *scmd);
 };
 
 /**
@@ -141,6 +165,7 @@ int dmahba_port_io_map_transfer(void *hw, struct dmahba_port_req *req,
 				u32 offset, u32 length,
 				const struct dmahba_seg *hba, unsigned int nhba);
 int dmahba_port_flush_dma(void *hw);
+void dmahba_port_fail_window(void *hw);
 void dmahba_port_notification(void *hw, enum dmahba_port_notification_type type,
 			      struct dmahba_port_req *req);
 void dmahba_port_complete_request(void *hw, u64 lun, int host_byte);

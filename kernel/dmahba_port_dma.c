@@ -38,6 +38,10 @@ static void dmahba_port_dma_done(void *param, const struct dmaengine_result *res
 			w->result = w->desc_result;
 			w->residue = w->length;
 		}
+		if (unlikely(w->fail)) {	/* injected: as a failed read */
+			w->result = DMA_TRANS_READ_FAILED;
+			w->residue = w->length;
+		}
 		dmahba_port_run(q);
 	}
 	dmahba_port_unlock(q, flags);
@@ -413,6 +417,28 @@ int dmahba_port_flush_dma(void *hw)
 }
 
 /**
+ * dmahba_port_fail_window() - have the window just mapped fail
+ * @hw: the miniport's device extension (the DMA context)
+ *
+ * Error injection: the channel moves the window as usual, but its result,
+ * where the port receives it (the channel's callback, or the poll of a
+ * poll queue), is taken as a failed transfer, so the window ends as one
+ * the channel failed: FlushDma returns -EIO and resets the channel.
+ * Without a window mapped, does nothing.
+ *
+ * Context: inside a miniport callback (queue lock held, atomic), after
+ * dmahba_port_io_map_transfer() succeeded.
+ */
+void dmahba_port_fail_window(void *hw)
+{
+	struct dmahba_port_queue *q = hw_to_queue(hw);
+
+	lockdep_assert_held(&q->lock);
+	if (q->win.mapped)
+		q->win.fail = true;
+}
+
+/**
  * dmahba_port_notification() - ScsiPortNotification
  * @hw: the miniport's device extension (the DMA context)
  * @type: what is notified
@@ -554,6 +580,10 @@ int dmahba_port_poll(struct dmahba_port_queue *q)
 			w->result = status == DMA_COMPLETE ? DMA_TRANS_NOERROR :
 							     DMA_TRANS_ABORTED;
 			w->residue = status == DMA_COMPLETE ? 0 : w->length;
+			if (unlikely(w->fail)) {	/* injected */
+				w->result = DMA_TRANS_ABORTED;
+				w->residue = w->length;
+			}
 			q->stats.polled++;
 			dmahba_port_run(q);
 		}

@@ -44,8 +44,12 @@ static void dmahba_port_wait_returned(struct dmahba_port_req *req)
  * abort takes it (DMAHBA_PORT_REQ_EH) and the return calls no scsi_done().
  * No scsi_done() for the command can follow this function's return.
  *
+ * The miniport's ->eh_check() is asked first: when it refuses, nothing is
+ * done and the command stays with the host.
+ *
  * Context: process context (SCSI error handler), may sleep.
- * Return: SUCCESS: the command is no longer with the host.
+ * Return: SUCCESS: the command is no longer with the host; FAILED: the
+ * miniport refused (the error handler escalates to a reset).
  */
 int dmahba_port_eh_abort(struct scsi_cmnd *scmd)
 {
@@ -55,6 +59,9 @@ int dmahba_port_eh_abort(struct scsi_cmnd *scmd)
 	unsigned long flags;
 	bool sync, mid;
 
+	if (port->mp->eh_check &&
+	    !port->mp->eh_check(q->hw, DMAHBA_PORT_EH_ABORT, scmd))
+		return FAILED;
 	spin_lock_irqsave(&q->lock, flags);
 	switch (req_state(req)) {
 	case DMAHBA_PORT_REQ_PENDING:
@@ -99,24 +106,31 @@ int dmahba_port_eh_abort(struct scsi_cmnd *scmd)
 
 /**
  * dmahba_port_eh_reset() - device, target, bus and host reset
- * @shost: the host
- * @lun: the LUN to reset, or U64_MAX for every LUN
+ * @scmd: the command the error handler names (its device, its host)
+ * @level: DMAHBA_PORT_EH_LUN resets @scmd's LUN; the other levels every LUN
  *
  * On every DMA context: the miniport's ->reset_bus() cancels its window and
- * completes its active requests of @lun with a reset status; the port
+ * completes its active requests of the LUN with a reset status; the port
  * completes those still waiting for StartIo with DID_RESET. Commands the
- * error handler owns are not returned to the midlayer twice.
+ * error handler owns are not returned to the midlayer twice. The
+ * miniport's ->eh_check() is asked first: when it refuses, nothing is done.
  *
  * Context: process context (SCSI error handler or reset ioctl), may sleep.
- * Return: SUCCESS.
+ * Return: SUCCESS, or FAILED when the miniport refused.
  */
-int dmahba_port_eh_reset(struct Scsi_Host *shost, u64 lun)
+int dmahba_port_eh_reset(struct scsi_cmnd *scmd, enum dmahba_port_eh_level level)
 {
+	struct Scsi_Host *shost = scmd->device->host;
 	struct dmahba_port *port = shost_to_port(shost);
+	u64 lun = level == DMAHBA_PORT_EH_LUN ? scmd->device->lun : U64_MAX;
 	struct dmahba_port_req *req, *tmp;
 	struct dmahba_port_queue *q;
 	unsigned long flags;
 	unsigned int i;
+
+	if (port->mp->eh_check &&
+	    !port->mp->eh_check(port->queues[0]->hw, level, scmd))
+		return FAILED;
 
 	for (i = 0; i < port->nr_queues; i++) {
 		q = port->queues[i];

@@ -39,7 +39,7 @@ int dmahba_port_set_poll_queues(struct dmahba_port *port, unsigned int n);
 /* the host template's handlers */
 int dmahba_port_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmd);
 int dmahba_port_eh_abort(struct scsi_cmnd *scmd);
-int dmahba_port_eh_reset(struct Scsi_Host *shost, u64 lun);
+int dmahba_port_eh_reset(struct scsi_cmnd *scmd, enum dmahba_port_eh_level level);
 void dmahba_port_map_queues(struct Scsi_Host *shost);
 int dmahba_port_mq_poll(struct Scsi_Host *shost, unsigned int queue_num);
 

@@ -120,6 +120,8 @@ struct dmahba_port_stats {
  * @left: bytes of the window in HBA segments from @h on
  * @nsub: descriptors of the window submitted
  * @ndone: descriptors before the last that completed (their callback ran)
+ * @fail: the window's result is to be taken as failed
+ *	(dmahba_port_fail_window(), error injection)
  */
 struct dmahba_port_window {
 	struct dmahba_port_req *req;
@@ -145,6 +147,7 @@ struct dmahba_port_window {
 	u32 left;
 	unsigned int nsub;
 	unsigned int ndone;
+	bool fail;
 };
 
 /**

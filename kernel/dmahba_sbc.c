@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "dmahba_emu.h"
+#include "dmahba_inject.h"
 #include "dmahba_store.h"
 
 #define DMAHBA_SBC_LBA_STATUS_MAX	64	/* GET LBA STATUS descriptors */
@@ -191,7 +192,9 @@ enum dmahba_scsi_ret dmahba_sbc_medium_removal(struct dmahba_scsi_cmd *sc)
  * @sc: the command
  *
  * READ and WRITE 6/10/12/16, WRITE AND VERIFY 10/16: one data phase
- * between the data buffer and the medium.
+ * between the data buffer and the medium. Over a bad block (debugfs
+ * badblocks) a read moves the blocks before it and ends with MEDIUM ERROR;
+ * a write reallocates it, or fails the same way (badblocks_write "fail").
  *
  * Context: atomic (under the HBA's queue lock); does not sleep.
  * Return: DMAHBA_SCSI_XFER or DMAHBA_SCSI_DONE.
@@ -235,6 +238,12 @@ enum dmahba_scsi_ret dmahba_sbc_rw(struct dmahba_scsi_cmd *sc)
 		return dmahba_emu_requeue(sc);
 	sc->priv.lba = lba;
 	sc->priv.nblocks = n;
+	/* bad blocks: move those before the first, or reallocate them */
+	if (static_branch_unlikely(&dmahba_inject_key)) {
+		dmahba_inject_medium_check(sc, lba, &n, !in);
+		if (!n)
+			return dmahba_inject_medium_error(sc);
+	}
 	return dmahba_emu_phase(sc, in ? DMAHBA_XFER_STORE_IN :
 				DMAHBA_XFER_STORE_OUT, 0,
 				n * dmahba_emu_bs(lu),
@@ -271,6 +280,13 @@ enum dmahba_scsi_ret dmahba_sbc_verify(struct dmahba_scsi_cmd *sc)
 		return dmahba_emu_bad_cdb(sc, len_byte, 7);
 	if (!dmahba_sbc_in_range(lu, lba, n))
 		return dmahba_sbc_lba_range(sc);
+	/* verifying reads the medium: a bad block fails it there */
+	if (static_branch_unlikely(&dmahba_inject_key) &&
+	    dmahba_inject_bad(lu, lba, n, &sc->priv.err_lba)) {
+		sc->priv.flags |= DMAHBA_INJECT_F_MEDIUM;
+		if (!bytchk || sc->priv.err_lba == lba)
+			return dmahba_inject_medium_error(sc);
+	}
 	if (!n || !bytchk)
 		return dmahba_emu_good(sc);
 
@@ -303,11 +319,18 @@ enum dmahba_scsi_ret dmahba_sbc_verify_done(struct dmahba_scsi_cmd *sc)
 	u64 pos = sc->priv.lba * bs;
 	u64 total = (u64)sc->priv.nblocks * bs;
 	u32 done = sc->xfer.buf_off;
+	u32 i, nb = sc->priv.nblocks;
+	u64 good = total, len = sc->xfer.len;
 	s64 diff;
-	u32 i;
 
+	/* the blocks before a bad one compare, then MEDIUM ERROR */
+	if (unlikely(sc->priv.flags & DMAHBA_INJECT_F_MEDIUM)) {
+		nb = sc->priv.err_lba - sc->priv.lba;
+		good = (u64)nb * bs;
+		len = done < good ? min(len, good - done) : 0;
+	}
 	if (sc->priv.step == DMAHBA_STEP_VERIFY_ONE) {
-		for (i = 0; i < sc->priv.nblocks; i++) {
+		for (i = 0; i < nb; i++) {
 			diff = dmahba_store_compare(lu->store, pos + (u64)i * bs,
 						    sc->priv.buf, bs);
 			if (diff >= 0)
@@ -315,14 +338,20 @@ enum dmahba_scsi_ret dmahba_sbc_verify_done(struct dmahba_scsi_cmd *sc)
 							     (u64)i * bs +
 							     diff);
 		}
+		if (nb < sc->priv.nblocks)
+			return dmahba_inject_medium_error(sc);
 		return dmahba_emu_good(sc);
 	}
 
-	diff = dmahba_store_compare(lu->store, pos + done, sc->priv.buf,
-				    sc->xfer.len);
-	if (diff >= 0)
-		return dmahba_emu_miscompare(sc, done + diff);
+	if (len) {
+		diff = dmahba_store_compare(lu->store, pos + done,
+					    sc->priv.buf, len);
+		if (diff >= 0)
+			return dmahba_emu_miscompare(sc, done + diff);
+	}
 	done += sc->xfer.len;
+	if (done >= good && good < total)
+		return dmahba_inject_medium_error(sc);
 	if (done >= total)
 		return dmahba_emu_good(sc);
 	return dmahba_emu_phase(sc, DMAHBA_XFER_BUF_OUT, done,
@@ -489,6 +518,11 @@ enum dmahba_scsi_ret dmahba_sbc_caw_done(struct dmahba_scsi_cmd *sc)
 	u64 pos = sc->priv.lba * dmahba_emu_bs(lu);
 	s64 diff;
 
+	/* the compare reads the medium */
+	if (static_branch_unlikely(&dmahba_inject_key) &&
+	    dmahba_inject_bad(lu, sc->priv.lba, sc->priv.nblocks,
+			      &sc->priv.err_lba))
+		return dmahba_inject_medium_error(sc);
 	diff = dmahba_store_compare(lu->store, pos, sc->priv.buf, half);
 	if (diff >= 0)
 		return dmahba_emu_miscompare(sc, diff);

@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "dmahba_emu.h"
+#include "dmahba_inject.h"
 #include "dmahba_store.h"
 
 /* REPORT SUPPORTED OPERATION CODES reports this file's table */
@@ -144,7 +145,8 @@ static enum dmahba_scsi_ret dmahba_scsi_rsoc(struct dmahba_scsi_cmd *sc)
  * @lu: the logical unit addressed
  * @scmd: the command
  *
- * Checks, in this order: a pending unit attention (except for INQUIRY,
+ * Checks, in this order: the injection rules (dmahba_inject.c), a pending
+ * unit attention (except for INQUIRY,
  * REPORT LUNS and REQUEST SENSE), the operation code, CDB bits the command
  * does not use, a data buffer given to a command that has no data phase
  * (ILLEGAL REQUEST, INVALID FIELD IN CDB), a stopped medium; then runs the
@@ -155,7 +157,8 @@ static enum dmahba_scsi_ret dmahba_scsi_rsoc(struct dmahba_scsi_cmd *sc)
  * Return: DMAHBA_SCSI_DONE with status, sense and residue set;
  * DMAHBA_SCSI_XFER with @sc->xfer describing the first data phase; or
  * DMAHBA_SCSI_BUSY (out of memory, nothing changed: the HBA retries it a
- * few times, then answers dmahba_scsi_no_memory()).
+ * few times, then answers dmahba_scsi_no_memory()); or DMAHBA_SCSI_HOLD
+ * (an injected timeout).
  */
 enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
 				       struct dmahba_lu *lu,
@@ -173,8 +176,13 @@ enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
 	sc->lu = lu;
 	memset(&sc->xfer, 0, sizeof(sc->xfer));
 	memset(&sc->priv, 0, sizeof(sc->priv));
+	sc->fail_dma = false;
 
 	INIT_LIST_HEAD(&sc->priv.range);
+	/* injected errors: one patched branch while nothing is armed */
+	if (static_branch_unlikely(&dmahba_inject_key) &&
+	    dmahba_inject_cmd(sc, &ret))
+		return ret;
 
 	op = dmahba_emu_find(dmahba_scsi_ops, ARRAY_SIZE(dmahba_scsi_ops),
 			     cdb[0], cdb[1] & 0x1f, &known);
@@ -229,6 +237,9 @@ enum dmahba_scsi_ret dmahba_scsi_xfer_done(struct dmahba_scsi_cmd *sc)
 
 	switch (sc->priv.step) {
 	case DMAHBA_STEP_FINISH:
+		/* a bad block met: only dmahba_inject.c sets flags */
+		if (unlikely(sc->priv.flags))
+			return dmahba_inject_finish(sc);
 		return dmahba_emu_good(sc);
 	case DMAHBA_STEP_MODE_SELECT:
 		return dmahba_spc_mode_select_done(sc);
@@ -332,6 +343,12 @@ struct dmahba_lu *dmahba_scsi_lu_create(const struct dmahba_lu_params *p)
 	INIT_LIST_HEAD(&lu->writes);
 	INIT_LIST_HEAD(&lu->caws);
 	lu->wce = true;
+	if (dmahba_inject_lu_init(lu, dmahba_scsi_ops,
+				  ARRAY_SIZE(dmahba_scsi_ops))) {
+		dmahba_store_destroy(lu->store);
+		kfree(lu);
+		return NULL;
+	}
 	return lu;
 }
 
@@ -345,6 +362,7 @@ void dmahba_scsi_lu_destroy(struct dmahba_lu *lu)
 {
 	if (!lu)
 		return;
+	dmahba_inject_lu_exit(lu);
 	dmahba_store_destroy(lu->store);
 	kfree(lu);
 }
@@ -378,4 +396,50 @@ void dmahba_scsi_lu_reset(struct dmahba_lu *lu)
 struct dmahba_store *dmahba_scsi_lu_store(struct dmahba_lu *lu)
 {
 	return lu->store;
+}
+
+/**
+ * dmahba_scsi_lu_debugfs() - a logical unit's files in debugfs
+ * @lu: the logical unit
+ * @dir: its directory (host<N>/lun<L>), removed before the LU is destroyed
+ *
+ * The error injection files: badblocks, badblocks_write, inject, stats.
+ *
+ * Context: process context, may sleep.
+ */
+void dmahba_scsi_lu_debugfs(struct dmahba_lu *lu, struct dentry *dir)
+{
+	dmahba_inject_debugfs(lu, dir);
+}
+
+/**
+ * dmahba_scsi_lu_disarm() - remove a logical unit's injection rules
+ * @lu: the logical unit
+ *
+ * Before its host is removed: its last commands are neither held nor
+ * failed by a rule.
+ *
+ * Context: process context, may sleep.
+ */
+void dmahba_scsi_lu_disarm(struct dmahba_lu *lu)
+{
+	dmahba_inject_disarm(lu);
+}
+
+/**
+ * dmahba_scsi_eh_check() - the error handler is about to act
+ * @lu: the logical unit of @scmd
+ * @level: abort, or the reset level
+ * @scmd: the command the error handler names
+ *
+ * Counts the call (debugfs stats); an abort-fails or reset-fails rule
+ * makes it fail.
+ *
+ * Context: process context (SCSI error handler); does not sleep.
+ * Return: true if the handler must do nothing and return FAILED.
+ */
+bool dmahba_scsi_eh_check(struct dmahba_lu *lu, enum dmahba_scsi_eh_level level,
+			  struct scsi_cmnd *scmd)
+{
+	return dmahba_inject_eh(lu, level, scmd);
 }

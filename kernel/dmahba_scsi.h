@@ -20,6 +20,7 @@
 #include <linux/list.h>
 #include <linux/types.h>
 
+struct dentry;
 struct device;
 struct scsi_cmnd;
 struct dmahba_store;
@@ -82,9 +83,12 @@ struct dmahba_lu;
  * @scmd: the midlayer's command (CDB, data length, sense buffer, result)
  * @lu: the logical unit addressed
  * @xfer: the current data phase, valid after DMAHBA_SCSI_XFER
+ * @fail_dma: an injected dma-error: the HBA has the port fail the next DMA
+ *	window of the command through the channel's result path, and clears it
  * @priv: state private to the emulation (bounce buffer, step, counters;
  *	  @priv.range links the command into its unit's list of block ranges
- *	  being written, from @priv.range_lba for @priv.range_n blocks)
+ *	  being written, from @priv.range_lba for @priv.range_n blocks;
+ *	  @priv.flags and @priv.err_lba: a bad block the command met)
  *
  * Lives in the midlayer's per-command area; dmahba_scsi_start() initialises
  * it, dmahba_scsi_end() releases what it holds.
@@ -93,6 +97,7 @@ struct dmahba_scsi_cmd {
 	struct scsi_cmnd *scmd;
 	struct dmahba_lu *lu;
 	struct dmahba_xfer xfer;
+	bool fail_dma;
 	struct {
 		void *buf;
 		u32 buf_len;
@@ -104,6 +109,7 @@ struct dmahba_scsi_cmd {
 		struct list_head range;
 		u64 range_lba;
 		u32 range_n;
+		u64 err_lba;
 	} priv;
 };
 
@@ -113,17 +119,42 @@ struct dmahba_scsi_cmd {
  * @DMAHBA_SCSI_XFER: move @xfer, then call dmahba_scsi_xfer_done()
  * @DMAHBA_SCSI_BUSY: out of memory now; retry the command later, a few
  *	times, then finish it with dmahba_scsi_no_memory()
+ * @DMAHBA_SCSI_HOLD: accepted, and never finishes on its own (an injected
+ *	timeout): keep it until the error handler aborts or resets it
  */
 enum dmahba_scsi_ret {
 	DMAHBA_SCSI_DONE,
 	DMAHBA_SCSI_XFER,
 	DMAHBA_SCSI_BUSY,
+	DMAHBA_SCSI_HOLD,
+};
+
+/**
+ * enum dmahba_scsi_eh_level - what the SCSI error handler does
+ * @DMAHBA_SCSI_EH_ABORT: abort a command
+ * @DMAHBA_SCSI_EH_LUN: reset a logical unit
+ * @DMAHBA_SCSI_EH_TARGET: reset the target
+ * @DMAHBA_SCSI_EH_BUS: reset the bus
+ * @DMAHBA_SCSI_EH_HOST: reset the host
+ * @DMAHBA_SCSI_EH_NR: number of levels
+ */
+enum dmahba_scsi_eh_level {
+	DMAHBA_SCSI_EH_ABORT,
+	DMAHBA_SCSI_EH_LUN,
+	DMAHBA_SCSI_EH_TARGET,
+	DMAHBA_SCSI_EH_BUS,
+	DMAHBA_SCSI_EH_HOST,
+	DMAHBA_SCSI_EH_NR,
 };
 
 struct dmahba_lu *dmahba_scsi_lu_create(const struct dmahba_lu_params *p);
 void dmahba_scsi_lu_destroy(struct dmahba_lu *lu);
 void dmahba_scsi_lu_reset(struct dmahba_lu *lu);
 struct dmahba_store *dmahba_scsi_lu_store(struct dmahba_lu *lu);
+void dmahba_scsi_lu_debugfs(struct dmahba_lu *lu, struct dentry *dir);
+void dmahba_scsi_lu_disarm(struct dmahba_lu *lu);
+bool dmahba_scsi_eh_check(struct dmahba_lu *lu, enum dmahba_scsi_eh_level level,
+			  struct scsi_cmnd *scmd);
 
 enum dmahba_scsi_ret dmahba_scsi_start(struct dmahba_scsi_cmd *sc,
 				       struct dmahba_lu *lu,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * dmahba_trace.h - the four stages of the subordinate-DMA sequence made
- * visible: io_map_transfer, dma_started, flush_dma and notification. Each
+ * visible: io_map_transfer, dma_started, flush_dma and notification; and
+ * the errors injected by the emulation (inject). Each
  * event names its request by the blk-mq unique tag ("tag=<n>"), so a user
  * can follow one request through tracefs, trace-cmd or perf.
  */
@@ -84,6 +85,41 @@ TRACE_EVENT(notification,
 				   { 1, "next_request" },
 				   { 2, "reset_detected" }),
 		  __entry->result)
+);
+
+/*
+ * An injected error (dmahba_inject.c): the command (opcode, LBA, blk-mq
+ * unique tag), the rule (its line in "inject", from 0; -1 for a bad block)
+ * and the action.
+ */
+TRACE_EVENT(inject,
+	TP_PROTO(u8 opcode, u64 lba, u32 tag, int rule, int action),
+	TP_ARGS(opcode, lba, tag, rule, action),
+	TP_STRUCT__entry(
+		__field(u64, lba)
+		__field(u32, tag)
+		__field(int, rule)
+		__field(int, action)
+		__field(u8, opcode)
+	),
+	TP_fast_assign(
+		__entry->lba = lba;
+		__entry->tag = tag;
+		__entry->rule = rule;
+		__entry->action = action;
+		__entry->opcode = opcode;
+	),
+	TP_printk("tag=%u opcode=0x%02x lba=%llu rule=%d action=%s",
+		  __entry->tag, __entry->opcode, __entry->lba, __entry->rule,
+		  __print_symbolic(__entry->action,
+				   { 0, "busy" },
+				   { 1, "task-set-full" },
+				   { 2, "sense" },
+				   { 3, "dma-error" },
+				   { 4, "timeout" },
+				   { 5, "medium" },
+				   { 6, "abort-fails" },
+				   { 7, "reset-fails" }))
 );
 
 #endif /* DMAHBA_TRACE_H */
