@@ -1138,7 +1138,7 @@ void dmahba_inject_debugfs(struct dmahba_lu *lu, struct dentry *dir)
 			    &dmahba_inject_bbw_fops);
 	debugfs_create_file("inject", 0600, dir, inj,
 			    &dmahba_inject_rules_fops);
-	debugfs_create_file("stats", 0600, dir, inj,
+	debugfs_create_file("stats", 0400, dir, inj,
 			    &dmahba_inject_stats_file_fops);
 }
 

@@ -192,7 +192,7 @@ dbg_modes() {
 		_m=$(stat -c %a "$_f")
 		_u=$(stat -c %u "$_f")
 		case $(basename "$_f") in
-		fail_nth|fail_every|stall_nth|latency_us|bandwidth_kbps|fail_mode|dma_started_hold_ms) _want=600 ;;
+		fail_nth|fail_every|stall_nth|latency_us|bandwidth_kbps|fail_mode|dma_started_hold_ms|badblocks|badblocks_write|inject) _want=600 ;;
 		*) _want=400 ;;
 		esac
 		if [ "$_m" != "$_want" ] || [ "$_u" != 0 ]; then
