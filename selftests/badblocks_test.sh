@@ -70,16 +70,6 @@ bb_list() { awk '{ for (i = 1; i <= NF; i++) printf "%s%s", (n++ ? " " : ""), ($
 bb_set() { printf '%s\n' "$1" | dd of="$bb" bs=4096 conv=notrunc 2> $tmp/err >&2; }
 # kmsg MARK: a line in the kernel log
 kmsg() { echo "$1" > /dev/kmsg; }
-# since MARK: the kernel log after MARK
-since() { dmesg | sed -n "/$1/,\$p"; }
-# cdb10 OPCODE LBA BLOCKS: a READ(10)/WRITE(10) CDB, as bytes
-cdb10() {
-	printf '%s 00 %02x %02x %02x %02x 00 %02x %02x 00' "$1" \
-		$(($2 >> 24 & 255)) $(($2 >> 16 & 255)) $(($2 >> 8 & 255)) \
-		$(($2 & 255)) $(($3 >> 8 & 255)) $(($3 & 255))
-}
-# field NAME FILE: a NAME=VALUE of sgio_tool's line
-field() { tr ' ' '\n' < "$2" | sed -n "s/^$1=//p"; }
 
 # ===================================================== a) the list
 ok=1

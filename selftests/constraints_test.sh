@@ -61,23 +61,6 @@ ksft_init
 dd if=/dev/urandom of="$tmp/pat" bs=64k count=16 2>/dev/null
 dd if=/dev/urandom of="$tmp/a" bs=$((BLKS * 512)) count=1 2>/dev/null
 
-# cdb10 OPCODE LBA BLOCKS: a READ(10)/WRITE(10) CDB as sg_raw wants it
-cdb10() {
-	printf '%s 00 %02x %02x %02x %02x 00 %02x %02x 00' "$1" \
-		$(($2 >> 24 & 255)) $(($2 >> 16 & 255)) $(($2 >> 8 & 255)) \
-		$(($2 & 255)) $(($3 >> 8 & 255)) $(($3 & 255))
-}
-# sense FILE: "KEY ASC ASCQ" (hex) of the sense data sg_raw -v printed
-sense() {
-	awk '/Raw sense data/ { f = 1; next }
-		f && /^ +[0-9a-f][0-9a-f]( |$)/ { for (i = 1; i <= NF; i++) b[n++] = $i }
-		END {
-			if (b[0] == "70" || b[0] == "71")
-				print substr(b[2], 2, 1), b[12], b[13]
-			else if (b[0] == "72" || b[0] == "73")
-				print substr(b[1], 2, 1), b[2], b[3]
-		}' "$1"
-}
 # shellcheck disable=SC2046 # the CDB's bytes are separate arguments
 sg_read() { sg_raw -v -r "$(($3 * 512))" -o "$1" /dev/"$sg" $(cdb10 28 "$2" "$3") > "$4" 2>&1; }
 

@@ -93,18 +93,11 @@ trace_reset() { [ $tr_ok = 1 ] && echo > $tr_dir/trace; }
 trace_n() { grep -c ' inject:' $tr_dir/trace; }
 # fired: the fired= of the first rule listed
 fired() { sed -n '1s/.*fired=\([0-9]*\).*/\1/p' "$inj"; }
-cdb10() {
-	printf '%s 00 %02x %02x %02x %02x 00 %02x %02x 00' "$1" \
-		$(($2 >> 24 & 255)) $(($2 >> 16 & 255)) $(($2 >> 8 & 255)) \
-		$(($2 & 255)) $(($3 >> 8 & 255)) $(($3 & 255))
-}
-field() { tr ' ' '\n' < "$2" | sed -n "s/^$1=//p"; }
 # sgread LBA OUT [TIMEOUT_MS]: SG_IO READ(10) of 8 blocks, sgio_tool's line in OUT
 sgread() {
 	# shellcheck disable=SC2046 # the CDB's bytes
 	"$tool" -t "${3:-20000}" -r 4096 -o "$2.data" "$sg" $(cdb10 28 "$1" 8) > "$2" 2>&1
 }
-since() { dmesg | sed -n "/$1/,\$p"; }
 
 L=$((64 * 2048))		# the 4 KiB at 64 MiB
 dd if=/dev/urandom of=$tmp/pat bs=4096 count=1 2>/dev/null

@@ -247,3 +247,7 @@ sense() {
 				print substr(b[1], 2, 1), b[2], b[3]
 		}' "$1"
 }
+# since MARK: the kernel log from the line holding MARK on
+since() { dmesg | sed -n "/$1/,\$p"; }
+# field NAME FILE: the VALUE of a NAME=VALUE of sgio_tool's line in FILE
+field() { tr ' ' '\n' < "$2" | sed -n "s/^$1=//p"; }

@@ -51,14 +51,7 @@ diag "LUN 0: $dev ($sg0), LUN 1: $sg1, host$h with $nq queue(s)"
 tur() {
 	timeout 30 sg_raw -v "$1" 00 00 00 00 00 00 > $tmp/tur 2>&1
 	_rc=$?
-	_s=$(awk '/Raw sense data/ { f = 1; next }
-		f && /^ +[0-9a-f][0-9a-f]( |$)/ { for (i = 1; i <= NF; i++) b[n++] = $i }
-		END {
-			if (b[0] == "70" || b[0] == "71")
-				print substr(b[2], 2, 1), b[12], b[13]
-			else if (b[0] == "72" || b[0] == "73")
-				print substr(b[1], 2, 1), b[2], b[3]
-		}' $tmp/tur)
+	_s=$(sense $tmp/tur)
 	echo "$_rc ${_s:--}"
 }
 # ua_once SG: UNIT ATTENTION 29/xx, then GOOD
