@@ -21,6 +21,30 @@
 #include "dmahba_port_priv.h"
 #include "dmahba_trace.h"
 
+/*
+ * The window's transfer ended with @result and @residue: as the channel
+ * reported its last descriptor (callback or poll), or DMA_TRANS_ABORTED
+ * when dmahba_port_fill() could not go on. A descriptor before the last
+ * that failed, or a failure injected (dmahba_port_fail_window()), makes
+ * the whole window a failed one: none of it counts. Called with the queue
+ * lock held.
+ */
+static void dmahba_port_window_end(struct dmahba_port_queue *q,
+				   enum dmaengine_tx_result result, u32 residue)
+{
+	struct dmahba_port_window *w = &q->win;
+
+	w->dma_done = true;
+	w->result = result;
+	w->residue = residue;
+	if (w->desc_result != DMA_TRANS_NOERROR || unlikely(w->fail)) {
+		w->result = w->desc_result != DMA_TRANS_NOERROR ?
+			    w->desc_result : DMA_TRANS_ABORTED;
+		w->residue = w->length;
+	}
+	dmahba_port_run(q);
+}
+
 static void dmahba_port_dma_done(void *param, const struct dmaengine_result *res)
 {
 	struct dmahba_port_queue *q = param;
@@ -29,21 +53,9 @@ static void dmahba_port_dma_done(void *param, const struct dmaengine_result *res
 
 	spin_lock_irqsave(&q->lock, flags);
 	/* a late callback of a cancelled window finds it unmapped */
-	if (w->mapped && !w->dma_done) {
-		w->dma_done = true;
-		w->result = res ? res->result : DMA_TRANS_NOERROR;
-		w->residue = res ? res->residue : 0;
-		if (w->desc_result != DMA_TRANS_NOERROR) {
-			/* a descriptor before the last failed: none counts */
-			w->result = w->desc_result;
-			w->residue = w->length;
-		}
-		if (unlikely(w->fail)) {	/* injected: as a failed read */
-			w->result = DMA_TRANS_READ_FAILED;
-			w->residue = w->length;
-		}
-		dmahba_port_run(q);
-	}
+	if (w->mapped && !w->dma_done)
+		dmahba_port_window_end(q, res ? res->result : DMA_TRANS_NOERROR,
+				       res ? res->residue : 0);
 	dmahba_port_unlock(q, flags);
 }
 
@@ -71,13 +83,9 @@ static void dmahba_port_desc_done(void *param, const struct dmaengine_result *re
 		    w->desc_result == DMA_TRANS_NOERROR)
 			w->desc_result = res->result != DMA_TRANS_NOERROR ?
 					 res->result : DMA_TRANS_ABORTED;
-		if (w->more && dmahba_port_fill(q)) {
+		if (w->more && dmahba_port_fill(q))
 			/* the rest was refused: the window fails */
-			w->dma_done = true;
-			w->result = DMA_TRANS_ABORTED;
-			w->residue = w->length;
-			dmahba_port_run(q);
-		}
+			dmahba_port_window_end(q, DMA_TRANS_ABORTED, w->length);
 	}
 	dmahba_port_unlock(q, flags);
 }
@@ -575,17 +583,12 @@ int dmahba_port_poll(struct dmahba_port_queue *q)
 		if (status == DMA_COMPLETE && w->more)
 			status = dmahba_port_fill(q) ? DMA_ERROR : DMA_IN_PROGRESS;
 		if (status == DMA_COMPLETE || status == DMA_ERROR) {
-			w->dma_done = true;
-			/* the failed transfer's own result is in no callback */
-			w->result = status == DMA_COMPLETE ? DMA_TRANS_NOERROR :
-							     DMA_TRANS_ABORTED;
-			w->residue = status == DMA_COMPLETE ? 0 : w->length;
-			if (unlikely(w->fail)) {	/* injected */
-				w->result = DMA_TRANS_ABORTED;
-				w->residue = w->length;
-			}
 			q->stats.polled++;
-			dmahba_port_run(q);
+			/* the failed transfer's own result is in no callback */
+			if (status == DMA_COMPLETE)
+				dmahba_port_window_end(q, DMA_TRANS_NOERROR, 0);
+			else
+				dmahba_port_window_end(q, DMA_TRANS_ABORTED, w->length);
 		}
 	}
 	if (!q->sync_needed)
