@@ -273,7 +273,7 @@ again:
 	switch (softdma_fate(sc)) {
 	case SOFTDMA_FATE_FAIL:
 		*kick = true;
-		if (softdma_halt_on_error) {
+		if (softdma_cons.halt_on_error) {
 			softdma_halt(sc, desc);
 			return NULL;
 		}

@@ -165,7 +165,7 @@ static const struct kernel_param_ops softdma_bparam_ops = {
 	.get = softdma_bparam_get,
 };
 
-bool softdma_halt_on_error = true;
+static bool softdma_halt_on_error = true;
 module_param_cb(halt_on_error, &softdma_bparam_ops, &softdma_halt_on_error, 0444);
 MODULE_PARM_DESC(halt_on_error,
 		 "Halt a channel on a failed descriptor (abort what follows) until terminate_all; 0 = go on with the next descriptor, the failure only in the failed one's result. Default: 1");

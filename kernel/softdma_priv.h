@@ -282,7 +282,6 @@ struct softdma_dev {
 };
 
 extern struct workqueue_struct *softdma_wq;
-extern bool softdma_halt_on_error;
 extern struct softdma_constraints softdma_cons;
 extern struct kmem_cache *softdma_desc_cache;
 
