@@ -17,8 +17,9 @@ cache=$top/.cache/linux-src
 pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static sg3-utils kmod cpio sparse dkms
 	linux-source-6.1 fio xz-utils gcc make libc6-dev debootstrap e2fsprogs rsync lsscsi shellcheck
 	libiscsi-bin mdadm)
-# one dpkg-query for all; a package dpkg never heard of is missing from its output
-installed=$(dpkg-query -W -f='${db:Status-Abbrev}${Package}\n' "${pkgs[@]}" 2>/dev/null | sed -n 's/^ii *//p')
+# one dpkg-query for all; a package dpkg never heard of is missing from its output and
+# makes it exit 1 (a fresh machine): its status is not ours to fail on
+installed=$(dpkg-query -W -f='${db:Status-Abbrev}${Package}\n' "${pkgs[@]}" 2>/dev/null | sed -n 's/^ii *//p' || :)
 missing=()
 for p in "${pkgs[@]}"; do grep -qx "$p" <<< "$installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
