@@ -4,7 +4,8 @@
  * the fault knobs (fail_nth, fail_every, stall_nth, fail_mode), the speed
  * model (latency_us, bandwidth_kbps), the statistics, and the constraints in
  * effect (max_seg_size, copy_align, ring_size, residue, halt_on_error,
- * profile) with the preps each refused (docs/softdma.md).
+ * profile) with the preps each refused, and where the engine runs (engine)
+ * (docs/softdma.md).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -197,6 +198,13 @@ static int softdma_profile_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(softdma_profile);
 
+static int softdma_engine_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "%s\n", softdma_engine_name(softdma_cons.engine));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(softdma_engine);
+
 /**
  * softdma_debugfs_add() - create the debugfs directory of every channel
  * @sdev: the controller
@@ -229,6 +237,8 @@ void softdma_debugfs_add(struct softdma_dev *sdev)
 				    &softdma_residue_fops);
 		debugfs_create_file("profile", 0400, sc->dbg, NULL,
 				    &softdma_profile_fops);
+		debugfs_create_file("engine", 0400, sc->dbg, NULL,
+				    &softdma_engine_fops);
 	}
 }
 

@@ -219,7 +219,8 @@ static bool softdma_timed(struct softdma_chan *sc, struct softdma_desc *desc)
  * @sc: the channel
  *
  * Schedules the engine tasklet on this CPU, or the work item when a timing
- * model is set; never runs the engine itself.
+ * model is set or the engine runs anywhere (engine=any: softdma_wq is then
+ * unbound); never runs the engine itself.
  *
  * Context: channel lock held (interrupts off).
  */
@@ -228,7 +229,8 @@ void softdma_kick_engine(struct softdma_chan *sc)
 	lockdep_assert_held(&sc->lock);
 	if (!sc->running && softdma_can_run(sc)) {
 		sc->running = true;
-		if (softdma_timed(sc, NULL))
+		if (softdma_cons.engine == SOFTDMA_ENGINE_ANY ||
+		    softdma_timed(sc, NULL))
 			queue_work(softdma_wq, &sc->work);
 		else
 			tasklet_schedule(&sc->engine_bh);
@@ -486,6 +488,9 @@ static void softdma_kick_callbacks(struct softdma_chan *sc)
  *
  * Runs the channel's descriptors until the queue is empty or the channel
  * is paused, stalled or halted; descriptors issued meanwhile are appended.
+ * With a timing model, or always with engine=any (then on an unbound
+ * workqueue, on whichever CPU the scheduler picks). It raises the
+ * completion tasklet on its own CPU for what it completed.
  *
  * Context: process context (workqueue), may sleep; takes the channel lock.
  */
@@ -566,7 +571,8 @@ void softdma_engine(struct work_struct *work)
  * item, but without waking a thread (a client that issues with bottom halves
  * disabled gets the copy when it enables them, as from a real controller's
  * interrupt). It copies up to SOFTDMA_BH_BUDGET bytes per run, then yields;
- * if a timing model appears meanwhile it hands over to the work item.
+ * if a timing model appears meanwhile it hands over to the work item. Not
+ * used with engine=any, where the work item is always the engine.
  *
  * Context: softirq; takes the channel lock, copies without it.
  */

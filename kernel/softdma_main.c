@@ -16,16 +16,24 @@
  * module; the descriptors and the engine are in softdma_engine.c, the debugfs
  * knobs in softdma_debugfs.c, what they share in softdma_priv.h.
  *
- * Execution context: without a latency or bandwidth model the engine never
- * waits, and runs as a per-channel tasklet on the CPU that issued the work
- * (softdma_engine_bh()): asynchronous to the submitter, but without waking a
- * thread, as a DMA controller's interrupt is steered to the CPU using it.
- * With a model it is one work item per channel on a per-CPU, high priority,
- * WQ_MEM_RECLAIM workqueue, which can sleep; a work item rather than a
- * kthread per channel because idle channels then cost no thread, and
- * WQ_MEM_RECLAIM gives a rescuer so a storage client keeps making progress
- * under memory pressure. One run of
- * either drains the queue: descriptors issued while it runs are appended to
+ * Execution context, chosen at load by the engine parameter (docs/softdma.md
+ * "Where the engine runs"):
+ * - engine=local (the default): without a latency or bandwidth model the
+ *   engine never waits, and runs as a per-channel tasklet on the CPU that
+ *   issued the work (softdma_engine_bh()): asynchronous to the submitter,
+ *   but without waking a thread, as a DMA controller's interrupt is steered
+ *   to the CPU using it. With a model it is one work item per channel on a
+ *   per-CPU, high priority, WQ_MEM_RECLAIM workqueue, which can sleep.
+ * - engine=any: always the work item (softdma_engine()), on an unbound,
+ *   high priority, WQ_MEM_RECLAIM workqueue: the scheduler may run the copy
+ *   on another CPU while the submitter goes on submitting, as a hardware
+ *   engine runs beside the CPUs. Under QEMU's TCG on a small VM that
+ *   wake-up of a thread on the other vCPU costs more than the copy saves;
+ *   hence local by default.
+ * A work item rather than a kthread per channel because idle channels then
+ * cost no thread, and WQ_MEM_RECLAIM gives a rescuer so a storage client
+ * keeps making progress under memory pressure. One run of either form
+ * drains the queue: descriptors issued while it runs are appended to
  * the running chain (NetDMA's Append) and picked up without re-queueing.
  * A client polling tx_status lends its CPU to the engine, one chunk per call
  * (softdma_engine_poll()). synchronize never kills or flushes the engine: it
@@ -169,6 +177,37 @@ static bool softdma_halt_on_error = true;
 module_param_cb(halt_on_error, &softdma_bparam_ops, &softdma_halt_on_error, 0444);
 MODULE_PARM_DESC(halt_on_error,
 		 "Halt a channel on a failed descriptor (abort what follows) until terminate_all; 0 = go on with the next descriptor, the failure only in the failed one's result. Default: 1");
+
+static enum softdma_where softdma_engine_param = SOFTDMA_ENGINE_LOCAL;
+
+static int softdma_engine_set(const char *val, const struct kernel_param *kp)
+{
+	enum softdma_where w;
+
+	for (w = SOFTDMA_ENGINE_LOCAL; w <= SOFTDMA_ENGINE_ANY; w++) {
+		if (sysfs_streq(val, softdma_engine_name(w))) {
+			*(enum softdma_where *)kp->arg = w;
+			return 0;
+		}
+	}
+	pr_err("%s=%s: must be local or any\n", kp->name, val);
+	return -EINVAL;
+}
+
+static int softdma_engine_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  softdma_engine_name(*(enum softdma_where *)kp->arg));
+}
+
+static const struct kernel_param_ops softdma_engine_ops = {
+	.set = softdma_engine_set,
+	.get = softdma_engine_get,
+};
+
+module_param_cb(engine, &softdma_engine_ops, &softdma_engine_param, 0444);
+MODULE_PARM_DESC(engine,
+		 "Where the channels' engines run: local (a tasklet on the issuing CPU; the work item on a per-CPU workqueue with a latency or bandwidth model) or any (always the work item, on an unbound workqueue: the copy may run on another CPU, beside the submitter). Default: local");
 
 static struct softdma_uparam max_seg_size = { .val = U32_MAX };
 module_param_cb(max_seg_size, &softdma_uparam_ops, &max_seg_size, 0444);
@@ -929,8 +968,9 @@ static int softdma_probe(struct platform_device *pdev)
 	}
 	softdma_debugfs_add(sdev);
 	platform_set_drvdata(pdev, sdev);
-	dev_info(dev, "%u channels, memcpy/slave/interrupt, profile %s: max_seg_size %u, copy_align %u, ring_size %u, residue %s, halt_on_error %d\n",
-		 nr, softdma_cons.profile ?: "none", softdma_cons.max_seg_size,
+	dev_info(dev, "%u channels, memcpy/slave/interrupt, engine %s, profile %s: max_seg_size %u, copy_align %u, ring_size %u, residue %s, halt_on_error %d\n",
+		 nr, softdma_engine_name(softdma_cons.engine),
+		 softdma_cons.profile ?: "none", softdma_cons.max_seg_size,
 		 softdma_cons.copy_align, softdma_cons.ring_size,
 		 softdma_residue_name(softdma_cons.residue),
 		 softdma_cons.halt_on_error);
@@ -1051,6 +1091,7 @@ static int softdma_check_constraints(void)
 	}
 	c->residue = granularity;
 	c->halt_on_error = softdma_halt_on_error;
+	c->engine = softdma_engine_param;
 
 	if (!c->max_seg_size) {
 		pr_err("max_seg_size=0: must be 1 to %u\n", U32_MAX);
@@ -1107,8 +1148,10 @@ static int __init softdma_init(void)
 	softdma_desc_cache = KMEM_CACHE(softdma_desc, 0);
 	if (!softdma_desc_cache)
 		return -ENOMEM;
-	softdma_wq = alloc_workqueue(SOFTDMA_NAME, COMPAT_WQ_PERCPU | WQ_HIGHPRI |
-				     WQ_MEM_RECLAIM, 0);
+	softdma_wq = alloc_workqueue(SOFTDMA_NAME,
+				     (softdma_cons.engine == SOFTDMA_ENGINE_ANY ?
+				      WQ_UNBOUND : COMPAT_WQ_PERCPU) |
+				     WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
 	if (!softdma_wq) {
 		ret = -ENOMEM;
 		goto err_destroy_cache;

@@ -142,12 +142,26 @@ enum softdma_refuse {
 };
 
 /**
- * struct softdma_constraints - what the controller imposes on its clients
+ * enum softdma_where - where the channels' engines run (the engine parameter)
+ * @SOFTDMA_ENGINE_LOCAL: without a timing model a tasklet on the CPU that
+ *	issued the work, with one the work item on a per-CPU workqueue
+ * @SOFTDMA_ENGINE_ANY: always the work item, on an unbound workqueue: the
+ *	scheduler may run the copy on another CPU than the submitter's
+ */
+enum softdma_where {
+	SOFTDMA_ENGINE_LOCAL,
+	SOFTDMA_ENGINE_ANY,
+};
+
+/**
+ * struct softdma_constraints - what the controller imposes on its clients,
+ * and where its engines run
  * @max_seg_size: longest transfer of a descriptor (memcpy) or of an sg entry
  * @copy_align: log2 of the alignment of addresses and lengths
  * @ring_size: descriptors a channel holds at once, 0 = unlimited
  * @residue: the residue granularity of tx_status
  * @halt_on_error: a failed descriptor halts the channel
+ * @engine: where the engines run
  * @profile: the profile the values came from, or "none"
  *
  * Set once at load from the module parameters, read-only afterwards.
@@ -158,6 +172,7 @@ struct softdma_constraints {
 	u32 ring_size;
 	enum dma_residue_granularity residue;
 	bool halt_on_error;
+	enum softdma_where engine;
 	const char *profile;
 };
 
@@ -183,7 +198,7 @@ struct softdma_file_ref {
  *	(or, timed, waits out) a chunk of @active; the engine tasklet, the work
  *	item and a polling tx_status (softdma_engine_poll()) all take the
  *	cursor only while this is clear, so one of them at a time moves data
- * @running: the work item is queued or running
+ * @running: the engine (tasklet or work item) is scheduled or running
  * @paused: device_pause in effect
  * @halted: a descriptor failed; only terminate_all clears it
  * @stalled: the active descriptor was stalled by fault injection
@@ -208,7 +223,7 @@ struct softdma_file_ref {
  * @nr_unacked: descriptors in state SOFTDMA_DESC_UNACKED
  * @nr_refused: stats: preps refused, by enum softdma_refuse
  * @wq: the engine sleeps here (latency, bandwidth); woken by pause/terminate
- * @work: the engine
+ * @work: the engine with a timing model, or always with engine=any
  * @cb_busy: a context is running callbacks (see softdma_run_callbacks())
  * @cb_seq: odd while a callback runs, incremented at its start and its end
  * @cb_task: the task running the callback while @cb_seq is odd
@@ -322,6 +337,11 @@ static inline const char *softdma_residue_name(enum dma_residue_granularity g)
 	case DMA_RESIDUE_GRANULARITY_SEGMENT:		return "segment";
 	default:					return "burst";
 	}
+}
+
+static inline const char *softdma_engine_name(enum softdma_where w)
+{
+	return w == SOFTDMA_ENGINE_ANY ? "any" : "local";
 }
 
 /* Is @cookie in (@after, @upto], cookies wrapping from INT_MAX to 1? */

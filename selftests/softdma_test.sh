@@ -14,6 +14,10 @@
 # constraints (debugfs, module parameters, dma_get_max_seg_size(),
 # copy_align, dma_get_slave_caps()) and enforces them through the API
 # (longer and misaligned preps refused and counted, ring full then free).
+# Where the engine runs (docs/softdma.md "Where the engine runs"): the data,
+# control and counter tests again with engine=any; engine=bogus refused with
+# EINVAL. Last, with dmahba over softdma, under engine=local and engine=any,
+# fio writes and verifies (crc32c) while cpu1 goes offline and online.
 #
 # softdma.ko comes from $DMAHBA_KO_DIR (default /dmahba); softdma_test.ko
 # from there, next to this script or from ./modules/. Modules this script
@@ -35,14 +39,22 @@ mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] || \
 	ksft_skip_all "softdma is not loaded and softdma.ko is not in $ko_dir"
 
 we_loaded_softdma=0
+we_loaded_dmahba=0
+cpu1=/sys/devices/system/cpu/cpu1/online
+tmp=/tmp/softdma_test.$$
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
+	[ -f "$tmp/stop" ] || touch "$tmp/stop" 2>/dev/null
+	[ -w "$cpu1" ] && echo 1 > "$cpu1"
+	[ "$we_loaded_dmahba" = 1 ] && mod_loaded dmahba && rmmod_idle dmahba
 	mod_loaded softdma_test && rmmod softdma_test
 	[ "$we_loaded_softdma" = 1 ] && mod_loaded softdma && rmmod softdma
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 ksft_init
+mkdir -p "$tmp"
 
 # --- module parameters are checked at load (only if softdma is not loaded)
 if mod_loaded softdma; then
@@ -65,13 +77,17 @@ else
 	for _bad in "profile=vax" "residue=sideways" "copy_align=9" \
 		"max_seg_size=0" "ring_size=65537" "ring_size=abc" \
 		"halt_on_error=2" "max_seg_size=32 copy_align=6" \
-		"profile=fsl-edma max_seg_size=16"; do
+		"profile=fsl-edma max_seg_size=16" "engine=bogus"; do
 		_w=${_bad##* }
 		echo "softdma_test mark $_bad" > /dev/kmsg
 		# shellcheck disable=SC2086 # parameters
-		if insmod "$ko_dir/softdma.ko" $_bad 2>/dev/null; then
+		if insmod "$ko_dir/softdma.ko" $_bad 2>"$tmp/insmod.err"; then
 			rmmod softdma
 			ksft_fail "softdma refuses $_bad"
+		elif [ "$_bad" = engine=bogus ] &&
+		     ! grep -Eqi 'invalid (argument|param)' "$tmp/insmod.err"; then
+			sed 's/^/# /' "$tmp/insmod.err"
+			ksft_fail "softdma refuses $_bad with EINVAL"
 		elif dmesg | sed -n "/softdma_test mark $_bad\$/,\$p" | grep -v mark |
 			grep -qF -- "$_w"; then
 			ksft_pass "softdma refuses $_bad, naming $_w"
@@ -124,13 +140,32 @@ run() {
 	return 0
 }
 
-# --- data movement and queueing
-run memcpy_random 2000
-run slave_sg 100
-run inflight 255
-run ordering
-run reuse
-run badinput
+param() { cat "/sys/module/softdma/parameters/$1"; }
+
+# engine_is local|any: the module parameter and debugfs say where it runs
+engine_is() {
+	ksft_check "the engine parameter reads $1" [ "$(param engine 2>/dev/null)" = "$1" ]
+	ksft_check "debugfs engine reads $1" [ "$(cat "$kdbg/engine" 2>/dev/null)" = "$1" ]
+}
+if [ "$we_loaded_softdma" = 1 ]; then
+	engine_is local
+	# shellcheck disable=SC2317 # called through ksft_check
+	engine_ro() { ! echo any 2>/dev/null > /sys/module/softdma/parameters/engine; }
+	ksft_check "the engine parameter is read-only after the load" engine_ro
+	engine_is local
+fi
+
+# --- data movement and queueing (moves, controls and counters run again
+# under engine=any below)
+moves() {
+	run memcpy_random 2000
+	run slave_sg 100
+	run inflight 255
+	run ordering
+	run reuse
+	run badinput
+}
+moves
 run constraints 0 2
 d0=$(kstat descriptors)
 if run ack_hold; then
@@ -138,30 +173,44 @@ if run ack_hold; then
 	run ack_release
 	ksft_check "acked descriptor freed" [ "$(kstat descriptors)" -eq "$d0" ]
 fi
-run terminate_cb
 
 # --- counters: exactly the bytes moved
-b0=$(cat "$sysc/bytes_transferred")
-m0=$(cat "$sysc/memcpy_count")
-run bytes 16 65536
-b1=$(cat "$sysc/bytes_transferred")
-m1=$(cat "$sysc/memcpy_count")
-ksft_check "bytes_transferred grew by 16 * 65536" [ $((b1 - b0)) -eq 1048576 ]
-ksft_check "memcpy_count grew by 16" [ $((m1 - m0)) -eq 16 ]
+counters() {
+	_b0=$(cat "$sysc/bytes_transferred")
+	_m0=$(cat "$sysc/memcpy_count")
+	run bytes 16 65536
+	_b1=$(cat "$sysc/bytes_transferred")
+	_m1=$(cat "$sysc/memcpy_count")
+	ksft_check "bytes_transferred grew by 16 * 65536" [ $((_b1 - _b0)) -eq 1048576 ]
+	ksft_check "memcpy_count grew by 16" [ $((_m1 - _m0)) -eq 16 ]
+}
+counters
 
-# --- speed model: residue, pause, terminate need a slow channel; slow
-# enough (256 KiB in 0.5 s) that a test thread kept off the CPU for a while
-# on a loaded machine still finds the transfer running
-knob bandwidth_kbps 500
-run residue_gran 2
-run pause
-run terminate
-knob bandwidth_kbps 4000
-run bandwidth 4000
-knob bandwidth_kbps 0
-knob latency_us 200000
-run latency 200000
-knob latency_us 0
+# --- controls: terminate from a callback; residue, pause, terminate under a
+# slow channel, slow enough (256 KiB in 0.5 s) that a test thread kept off
+# the CPU for a while on a loaded machine still finds the transfer running;
+# the speed model; a client that polls tx_status, without callbacks, makes
+# progress; terminate + synchronize in a loop beside a streaming client on
+# the same channel: the streamer never stalls (no lost engine or callback
+# kick); several channels at once
+controls() {
+	run terminate_cb
+	knob bandwidth_kbps 500
+	run residue_gran 2
+	run pause
+	run terminate
+	knob bandwidth_kbps 4000
+	run bandwidth 4000
+	knob bandwidth_kbps 0
+	knob latency_us 200000
+	run latency 200000
+	knob latency_us 0
+	run poll 200
+	run sync_storm 2000
+	ksft_check "sync_storm: nothing left queued" [ "$(kstat queued)" = 0 ]
+	run multichan 300
+}
+controls
 
 # --- faults, halt and reset
 f0=$(kstat failed)
@@ -187,17 +236,6 @@ knob fail_every 0
 knob stall_nth 2
 run stall 2
 ksft_check "stall_nth fired once and reads 0" [ "$(kstat stall_nth)" = 0 ]
-
-# --- a client that polls tx_status, without callbacks, makes progress
-run poll 200
-
-# --- terminate + synchronize in a loop beside a streaming client on the same
-# channel: the streamer never stalls (no lost engine or callback kick)
-run sync_storm 2000
-ksft_check "sync_storm: nothing left queued" [ "$(kstat queued)" = 0 ]
-
-# --- several channels at once
-run multichan 300
 
 # --- debugfs knobs refuse bad values and keep the old one
 # shellcheck disable=SC2317 # called through ksft_check
@@ -243,10 +281,11 @@ else
 fi
 
 # --- constraints: softdma reloaded with each set
-param() { cat "/sys/module/softdma/parameters/$1"; }
 
 # with_softdma PARAMS CMD...: CMD with softdma loaded with PARAMS and
-# softdma_test holding one channel ($c0, debugfs $kdbg)
+# softdma_test holding $hold channels (1 unless set; the first is $c0,
+# debugfs $kdbg, /sys/class/dma/$c0 $sysc)
+hold=1
 with_softdma() {
 	_p=$1
 	shift
@@ -256,11 +295,12 @@ with_softdma() {
 		return 1
 	fi
 	we_loaded_softdma=1
-	if ! insmod "$test_ko" nchans=1; then
+	if ! insmod "$test_ko" nchans="$hold"; then
 		ksft_fail "softdma_test loads (softdma $_p)"
 	else
 		c0=$(head -n 1 "$tdbg/chans")
 		kdbg=/sys/kernel/debug/softdma/$c0
+		sysc=/sys/class/dma/$c0
 		"$@"
 		rmmod softdma_test
 		ksft_check "$_p: no descriptor left" [ "$(kstat descriptors)" = 0 ]
@@ -324,5 +364,116 @@ for _pr in "ioat 65536 0 65536 descriptor" "zynqmp_dma 65536 0 32 descriptor" \
 done
 # a parameter given overrides the profile's value, the others stay
 with_softdma "profile=hidma ring_size=4 residue=burst" profile hidma 65536 8 4 burst
+
+# --- the engine anywhere (an unbound work item): the same data, control and
+# counter tests through the API, on two channels
+any_engine() {
+	engine_is any
+	moves
+	counters
+	controls
+	knob fail_nth 3
+	run fail 3 read 8
+}
+hold=2
+with_softdma "engine=any" any_engine
+hold=1
+
+# --- CPU unplug under I/O: dmahba over softdma under each engine placement;
+# fio writes with crc32c headers and verifies while cpu1 goes offline and
+# online again and again: no mismatch, no error, cpu1 online at the end (the
+# log is checked for splats at the end)
+unplug_skip=""
+if [ ! -w "$cpu1" ]; then
+	unplug_skip="cpu1 has no online file (no CPU hotplug or one CPU)"
+elif ! command -v fio >/dev/null 2>&1; then
+	unplug_skip="fio not found"
+elif ! fio --enghelp 2>/dev/null | grep -qw libaio; then
+	unplug_skip="fio has no libaio engine"
+elif [ ! -f "$ko_dir/dmahba.ko" ]; then
+	unplug_skip="dmahba.ko not in $ko_dir"
+elif mod_loaded dmahba; then
+	unplug_skip="dmahba already loaded"
+fi
+
+# toggle_cpu1: offline and online until $tmp/stop appears; counts the
+# toggles that worked in $tmp/toggles, the ones that failed in $tmp/bad
+toggle_cpu1() {
+	_n=0
+	_bad=0
+	while [ ! -e "$tmp/stop" ]; do
+		if echo 0 > "$cpu1"; then
+			sleep 0.2
+			echo 1 > "$cpu1" || _bad=$((_bad + 1))
+			_n=$((_n + 1))
+		else
+			_bad=$((_bad + 1))
+		fi
+		sleep 0.2
+	done
+	echo "$_n" > "$tmp/toggles"
+	echo "$_bad" > "$tmp/bad"
+}
+
+unplug() {	# ENGINE
+	_e=engine=$1
+	if ! insmod "$ko_dir/softdma.ko" "$_e"; then
+		ksft_fail "$_e: softdma loads"
+		return
+	fi
+	we_loaded_softdma=1
+	if ! insmod "$ko_dir/dmahba.ko" nr_channels=2 || ! wait_for dmahba_sd; then
+		ksft_fail "$_e: dmahba loads over softdma"
+	else
+		we_loaded_dmahba=1
+		_dev=/dev/$(dmahba_sd)
+		wait_idle "${_dev#/dev/}"
+		cat > "$tmp/unplug.job" <<-EOF
+		[unplug]
+		filename=$_dev
+		direct=1
+		ioengine=libaio
+		iodepth=16
+		numjobs=2
+		rw=randwrite
+		bssplit=4k/40:64k/30:256k/30
+		size=24m
+		offset_increment=32m
+		verify=crc32c
+		do_verify=1
+		verify_fatal=1
+		group_reporting=1
+		EOF
+		rm -f "$tmp/stop"
+		toggle_cpu1 &
+		_tpid=$!
+		timeout 600 fio --minimal "$tmp/unplug.job" > "$tmp/unplug.out" 2> "$tmp/unplug.err"
+		_rc=$?
+		touch "$tmp/stop"
+		wait "$_tpid"
+		_errs=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' "$tmp/unplug.out")
+		_kb=$(awk -F';' '/^3;/ { s += $6 } END { printf "%.0f\n", s }' "$tmp/unplug.out")
+		diag "$_e: fio exit $_rc, verified $((_kb / 1024)) MiB; cpu1 went offline and online $(cat "$tmp/toggles") times, $(cat "$tmp/bad") writes of online failed"
+		if [ "$_rc" != 0 ] || [ "$_errs" != 0 ] || [ "$_kb" = 0 ]; then
+			head -10 "$tmp/unplug.err" | sed 's/^/# /'
+			ksft_fail "$_e: fio crc32c write + verify while cpu1 goes offline and online"
+		else
+			ksft_pass "$_e: fio crc32c write + verify while cpu1 goes offline and online"
+		fi
+		ksft_check "$_e: cpu1 went offline and online at least twice during the I/O, every time" \
+			[ "$(cat "$tmp/toggles")" -ge 2 -a "$(cat "$tmp/bad")" = 0 ]
+		ksft_check "$_e: cpu1 is online at the end" [ "$(cat "$cpu1")" = 1 ]
+		ksft_check "$_e: rmmod dmahba" rmmod_idle dmahba
+		we_loaded_dmahba=0
+	fi
+	rmmod softdma && we_loaded_softdma=0
+}
+for _e in local any; do
+	if [ -n "$unplug_skip" ]; then
+		ksft_skip "engine=$_e: fio verify while cpu1 goes offline and online" "$unplug_skip"
+	else
+		unplug "$_e"
+	fi
+done
 
 ksft_exit
