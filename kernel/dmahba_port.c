@@ -33,12 +33,12 @@
 
 #include <linux/atomic.h>
 #include <linux/blk-mq.h>
-#include <linux/delay.h>
 #include <linux/dmaengine.h>
 #include <linux/interrupt.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
@@ -78,8 +78,16 @@ static void dmahba_port_return(struct dmahba_port_queue *q,
 		if (mid)
 			scsi_done(req->scmd);
 	}
-	/* pairs with dmahba_port_wait_midlayer() */
-	atomic_dec_return_release(&q->returning);
+	/*
+	 * Fully ordered: the scsi_done()s above come before the new count is
+	 * seen (pairs with atomic_read_acquire() in
+	 * dmahba_port_wait_midlayer()), and the new count before wake_up_var()
+	 * looks for a waiter (the full barrier it asks of its caller, pairing
+	 * with set_current_state() in the waiter's wait_var_event()).
+	 * wake_up_var() only hashes the address: it does not read @q.
+	 */
+	if (atomic_dec_and_test(&q->returning))
+		wake_up_var(&q->returning);
 }
 
 /*
@@ -319,9 +327,8 @@ static void dmahba_port_sync_work(struct work_struct *work)
  */
 void dmahba_port_wait_midlayer(struct dmahba_port_queue *q)
 {
-	/* pairs with atomic_dec_return_release() in dmahba_port_return() */
-	while (atomic_read_acquire(&q->returning))
-		usleep_range(50, 100);
+	/* pairs with atomic_dec_and_test() and wake_up_var() in dmahba_port_return() */
+	wait_var_event(&q->returning, !atomic_read_acquire(&q->returning));
 }
 
 /* A held-back DmaStarted is due, unless its window was cancelled meanwhile. */

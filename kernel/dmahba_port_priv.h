@@ -161,7 +161,8 @@ struct dmahba_port_window {
  * @active: requests the miniport owns
  * @done: completed requests waiting to be returned to the midlayer
  * @returning: returns to the midlayer claimed and not yet finished (atomic,
- *	raised under @lock, lowered without it)
+ *	raised under @lock, lowered without it; wake_up_var() when it falls to
+ *	0, for dmahba_port_wait_midlayer())
  * @ready: NextRequest latched: StartIo may be called
  * @sync_needed: the channel was terminated; synchronize before reuse
  * @dying: the port is being destroyed: no work item is queued any more
