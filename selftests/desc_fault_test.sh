@@ -221,7 +221,7 @@ pfault() {
 		pio cmd --rw=write $(rng) $PAT --verify_only=1
 	else
 		# shellcheck disable=SC2046,SC2086
-		pio cmd --rw=write $(rng) $PAT2
+		pio cmd --rw=write $(rng) $PAT2 --do_verify=0
 	fi
 	_rc=$?
 	echo 0 > "$P"/fail_every
@@ -234,12 +234,14 @@ pfault() {
 	fi
 	if [ "$_rc" = 0 ]; then
 		if [ "$_op" = r ]; then
-			_d="right"	# it verified
+			# fio's buffer holds the pattern before the read: a
+			# piece the channel did not move goes unseen
+			_w="GOOD"
 		else
 			# shellcheck disable=SC2046,SC2086
 			pio back --rw=write $(rng) $PAT2 --verify_only=1 && _d="right" || _d="WRONG"
+			_w="GOOD with $_d data on the medium"
 		fi
-		_w="GOOD with $_d data"
 	elif grep -q 'verify' "$tmp/cmd.err"; then
 		_w="WRONG data (verify failed), exit $_rc"
 	else
