@@ -143,9 +143,9 @@ static bool dmahba_port_gather(struct dmahba_port_queue *q,
 /*
  * Submit @tx. Every descriptor carries a callback and asks for the
  * interrupt, so that each one's result counts; the last one's callback is
- * the HBA's interrupt. On a poll queue none does: the cookie of the last
- * one submitted is kept for dmahba_port_poll() instead. -EBUSY: no
- * descriptor (prep returned NULL).
+ * the HBA's interrupt. On a poll queue none does: the cookies of the first
+ * one not yet polled and of the last one submitted are kept for
+ * dmahba_port_poll() instead. -EBUSY: no descriptor (prep returned NULL).
  */
 static int dmahba_port_submit(struct dmahba_port_queue *q,
 			      struct dma_async_tx_descriptor *tx, bool last)
@@ -163,6 +163,8 @@ static int dmahba_port_submit(struct dmahba_port_queue *q,
 	if (dma_submit_error(cookie))
 		return -EIO;
 	q->win.cookie = cookie;
+	if (q->poll && !q->win.first)
+		q->win.first = cookie;
 	q->stats.descs++;
 	return 0;
 }
@@ -552,16 +554,53 @@ unsigned int dmahba_port_queue_index(void *hw)
 	return hw_to_queue(hw)->index;
 }
 
+/*
+ * The window's last descriptor submitted so far ended (poll queue): ask the
+ * channel for the status of each one submitted before it since the last
+ * call, as the driver of a hardware engine reads the status each
+ * descriptor's completion wrote back. A channel that does not halt on an
+ * error goes on after a failed descriptor, so only the failed one's own
+ * status tells (its callback would, but a poll queue has none); a failed
+ * one fails the window, as dmahba_port_desc_done() has it on a callback
+ * queue. Its cookies are those from @w->first up to @w->cookie: the
+ * channel is this context's alone (dma_request_channel() gives it to no
+ * other client), which submits only under the queue lock, and a provider
+ * numbers cookies in submission order (dma_cookie_assign(): consecutive,
+ * from INT_MAX on to DMA_MIN_COOKIE), so none in between is another's. The
+ * poll asks before submitting more of the window (@w->more), so a channel
+ * that keeps a failed status until its ring slot is reused still has it.
+ * Called with the queue lock held.
+ */
+static void dmahba_port_poll_descs(struct dmahba_port_queue *q)
+{
+	struct dmahba_port_window *w = &q->win;
+	dma_cookie_t c;
+
+	for (c = w->first; c && c != w->cookie;
+	     c = c == INT_MAX ? DMA_MIN_COOKIE : c + 1) {
+		if (dmaengine_tx_status(q->chan, c, NULL) == DMA_ERROR) {
+			if (w->desc_result == DMA_TRANS_NOERROR)
+				w->desc_result = DMA_TRANS_ABORTED;
+			break;
+		}
+	}
+	w->first = 0;
+}
+
 /**
  * dmahba_port_poll() - poll a context's window: the HBA's interrupt, polled
  * @q: a poll queue's DMA context
  *
  * Asks the channel (dmaengine_tx_status()) whether the window's last
  * descriptor has ended; the descriptors of a window complete in order, so
- * then the whole window has. If so, the port acts as on the channel's
- * callback: the miniport's interrupt once DmaStarted armed the HBA, its
- * FlushDma, notifications and the next StartIo, in the same order. On a
- * DMA engine of hardware this reads the channel's status registers.
+ * then the whole window has, and the status of each one before it tells
+ * whether it failed (dmahba_port_poll_descs()). If so, the port acts as on
+ * the channel's callback: the miniport's interrupt once DmaStarted armed
+ * the HBA, its FlushDma, notifications and the next StartIo, in the same
+ * order; a failed descriptor anywhere fails the window
+ * (dmahba_port_window_end()), with the residue the callback would give. On
+ * a DMA engine of hardware this reads the channel's status registers and
+ * the descriptors' status writeback.
  *
  * Context: blk-mq polling (mq_poll), process context, any CPU.
  * Return: the number of commands completed and returned to the midlayer.
@@ -579,12 +618,18 @@ int dmahba_port_poll(struct dmahba_port_queue *q)
 	spin_lock_irqsave(&q->lock, flags);
 	if (w->mapped && !w->dma_done) {
 		status = dmaengine_tx_status(q->chan, w->cookie, &state);
+		if (status == DMA_COMPLETE)
+			dmahba_port_poll_descs(q);
 		/* the channel had no room for the rest: it has now */
-		if (status == DMA_COMPLETE && w->more)
+		if (status == DMA_COMPLETE && w->more &&
+		    w->desc_result == DMA_TRANS_NOERROR)
 			status = dmahba_port_fill(q) ? DMA_ERROR : DMA_IN_PROGRESS;
 		if (status == DMA_COMPLETE || status == DMA_ERROR) {
 			q->stats.polled++;
-			/* the failed transfer's own result is in no callback */
+			/*
+			 * the failed transfer's own result is in no callback;
+			 * a failed one before the last is in @desc_result
+			 */
 			if (status == DMA_COMPLETE)
 				dmahba_port_window_end(q, DMA_TRANS_NOERROR, 0);
 			else

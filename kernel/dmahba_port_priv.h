@@ -102,12 +102,16 @@ struct dmahba_port_stats {
  * @armed: DmaStarted ran: the HBA may interrupt
  * @dma_done: the transfer ended, with @result and @residue: the channel's
  *	callback said so, or on a poll queue dmaengine_tx_status() of @cookie
+ *	and of the descriptors before it (dmahba_port_poll_descs())
  * @result: the transfer's dmaengine result
  * @residue: bytes not transferred, as the channel reported them
  * @desc_result: the first failure a descriptor before the last reported
- *	(DMA_TRANS_NOERROR if none); it fails the whole window
+ *	(DMA_TRANS_NOERROR if none); it fails the whole window. On a poll
+ *	queue, DMA_TRANS_ABORTED for a DMA_ERROR status (it names no kind)
  * @cookie: the cookie of the window's last descriptor submitted so far
  *	(poll queues)
+ * @first: the cookie of the first of the window's descriptors whose
+ *	status the poll has not asked yet, 0 for none (poll queues)
  * @more: descriptors are still to be prepared: the channel had no room
  *	for them; each completing descriptor lets dmahba_port_fill() go on
  * @to_hba: the window moves data towards the HBA (data-out)
@@ -136,6 +140,7 @@ struct dmahba_port_window {
 	u32 residue;
 	enum dmaengine_tx_result desc_result;
 	dma_cookie_t cookie;
+	dma_cookie_t first;
 	bool more;
 	bool to_hba;
 	struct dmahba_port_cursor cur;

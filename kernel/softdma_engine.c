@@ -184,6 +184,20 @@ static void softdma_halt(struct softdma_chan *sc, struct softdma_desc *desc)
 	sc->halted = true;
 }
 
+/*
+ * @desc failed and the channel goes on (halt_on_error=0): keep its cookie
+ * for tx_status, the status a hardware engine writes back into the
+ * descriptor's ring slot. See the error semantics at the top.
+ */
+static void softdma_err_log(struct softdma_chan *sc, struct softdma_desc *desc)
+{
+	lockdep_assert_held(&sc->lock);
+	sc->errs[sc->err_next] = desc->tx.cookie;
+	sc->err_next = (sc->err_next + 1) % SOFTDMA_ERR_LOG;
+	if (sc->nr_errs < SOFTDMA_ERR_LOG)
+		sc->nr_errs++;
+}
+
 /* Decide the fate of a descriptor the engine starts: the fault knobs. */
 static enum softdma_fate softdma_fate(struct softdma_chan *sc)
 {
@@ -279,9 +293,10 @@ again:
 			softdma_halt(sc, desc);
 			return NULL;
 		}
-		/* no halt: only this descriptor's result tells */
+		/* no halt: its result and its status tell, nothing else */
 		sc->active = NULL;
 		softdma_complete(sc, desc, sc->fail_result, desc->len);
+		softdma_err_log(sc, desc);
 		sc->nr_failed++;
 		if (!softdma_can_run(sc))
 			return NULL;

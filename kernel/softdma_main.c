@@ -74,8 +74,16 @@
  *   cookies it drops also report DMA_ERROR.
  * - With halt_on_error=0 (a provider that does not halt) the failed
  *   descriptor completes with its failed result and residue, and the engine
- *   goes on with the next one: no abort, no halt, and tx_status reports the
- *   failed cookie DMA_COMPLETE; only its callback's result tells.
+ *   goes on with the next one: no abort, no halt. tx_status reports the
+ *   failed cookie DMA_ERROR for as long as a hardware engine keeps a
+ *   descriptor's written-back status: until its ring slot is reused, that
+ *   is until ring_size more cookies have been assigned on the channel
+ *   (SOFTDMA_MAX_RING with an unlimited ring). softdma keeps the cookies of
+ *   the last SOFTDMA_ERR_LOG (16) such failures per channel; an older one,
+ *   or one past its slot's reuse, reads DMA_COMPLETE; taking the channel
+ *   (alloc_chan_resources) forgets them all, a terminate none. A poller
+ *   that asks about each of its descriptors before submitting more than a
+ *   ring's worth behind them sees every failure; callbacks are unchanged.
  *
  * Pause stops the engine at the next chunk boundary (at most one chunk of
  * data moves after device_pause returns); a paused channel completes no
@@ -598,6 +606,22 @@ static bool softdma_cookie_done(struct dma_chan *chan, dma_cookie_t cookie)
 				     READ_ONCE(chan->cookie)) == DMA_COMPLETE;
 }
 
+/*
+ * Did the descriptor with the completed @cookie fail without halting the
+ * channel, its status still kept (the error semantics at the top)?
+ */
+static bool softdma_err_logged(struct softdma_chan *sc, dma_cookie_t cookie)
+{
+	u32 keep = softdma_cons.ring_size ?: SOFTDMA_MAX_RING;
+	unsigned int i;
+
+	lockdep_assert_held(&sc->lock);
+	for (i = 0; i < sc->nr_errs; i++)
+		if (sc->errs[i] == cookie)
+			return softdma_cookie_age(cookie, sc->chan.cookie) < keep;
+	return false;
+}
+
 /**
  * softdma_tx_status() - state of a transfer
  * @chan: the channel
@@ -620,7 +644,7 @@ static bool softdma_cookie_done(struct dma_chan *chan, dma_cookie_t cookie)
  * Context: any context, including hardirq.
  * Return: DMA_COMPLETE, DMA_IN_PROGRESS, DMA_PAUSED (channel paused, transfer
  * not complete) or DMA_ERROR (failed, aborted behind a failure, or dropped
- * by terminate_all).
+ * by terminate_all; with halt_on_error=0, failed and still kept).
  */
 static enum dma_status softdma_tx_status(struct dma_chan *chan,
 					 dma_cookie_t cookie,
@@ -640,8 +664,9 @@ static enum dma_status softdma_tx_status(struct dma_chan *chan,
 	used = chan->cookie;
 	status = dma_async_is_complete(cookie, last, used);
 	if (status == DMA_COMPLETE) {
-		if (sc->has_err &&
-		    softdma_cookie_in(cookie, sc->err_after, sc->err_upto))
+		if ((sc->has_err &&
+		     softdma_cookie_in(cookie, sc->err_after, sc->err_upto)) ||
+		    (sc->nr_errs && softdma_err_logged(sc, cookie)))
 			status = DMA_ERROR;
 	} else {
 		residue = softdma_residue(sc, cookie);
@@ -828,6 +853,8 @@ static int softdma_alloc_chan_resources(struct dma_chan *chan)
 	chan->cookie = DMA_MIN_COOKIE;
 	chan->completed_cookie = DMA_MIN_COOKIE;
 	sc->has_err = false;
+	sc->nr_errs = 0;
+	sc->err_next = 0;
 	sc->halted = false;
 	sc->stalled = false;
 	sc->paused = false;

@@ -28,6 +28,7 @@
 #define SOFTDMA_SPARES		64	/* spare descriptors kept per CPU */
 #define SOFTDMA_MAX_COPY_ALIGN	8	/* DMAENGINE_ALIGN_256_BYTES */
 #define SOFTDMA_MAX_RING	65536	/* ring_size limit (IOAT's ring) */
+#define SOFTDMA_ERR_LOG		16	/* failed cookies kept without a halt */
 #define SOFTDMA_WIDTHS		(BIT(DMA_SLAVE_BUSWIDTH_1_BYTE) | \
 				 BIT(DMA_SLAVE_BUSWIDTH_2_BYTES) | \
 				 BIT(DMA_SLAVE_BUSWIDTH_4_BYTES) | \
@@ -205,6 +206,11 @@ struct softdma_file_ref {
  * @has_err: @err_after/@err_upto hold the last failed/dropped cookie range
  * @err_after: cookies in (@err_after, @err_upto] report DMA_ERROR
  * @err_upto: see @err_after
+ * @errs: with halt_on_error=0, the cookies of the last SOFTDMA_ERR_LOG
+ *	descriptors that failed, for tx_status (softdma_err_logged()); the
+ *	entries @errs[0..@nr_errs) are used, the next failure takes @err_next
+ * @nr_errs: see @errs
+ * @err_next: see @errs
  * @cfg: slave configuration from device_config
  * @fail_nth: fault: fail the Nth descriptor started from now (countdown)
  * @fail_every: fault: fail every Nth descriptor started
@@ -258,6 +264,9 @@ struct softdma_chan {
 	bool has_err;
 	dma_cookie_t err_after;
 	dma_cookie_t err_upto;
+	dma_cookie_t errs[SOFTDMA_ERR_LOG];
+	unsigned int nr_errs;
+	unsigned int err_next;
 	struct dma_slave_config cfg;
 	u32 fail_nth;
 	u32 fail_every;
@@ -351,6 +360,14 @@ static inline bool softdma_cookie_in(dma_cookie_t cookie, dma_cookie_t after,
 	if (after <= upto)
 		return cookie > after && cookie <= upto;
 	return cookie > after || cookie <= upto;
+}
+
+/* How many cookies were assigned after @cookie, up to @used (wrapping). */
+static inline u32 softdma_cookie_age(dma_cookie_t cookie, dma_cookie_t used)
+{
+	if (used >= cookie)
+		return used - cookie;
+	return (u32)(INT_MAX - cookie) + (u32)(used - DMA_MIN_COOKIE) + 1;
 }
 
 /* softdma_engine.c */
