@@ -508,6 +508,26 @@ void dmahba_inject_medium_check(struct dmahba_scsi_cmd *sc, u64 lba, u32 *n,
 	*n = first - lba;
 }
 
+/*
+ * Clear the bad blocks @lba..@lba + @n - 1 on the I/O path (a write
+ * reallocated them, or they were deallocated). False, the list unchanged,
+ * when a range it splits needs a slot that cannot be had.
+ */
+static bool dmahba_inject_bb_clear_io(struct dmahba_inject *inj, u64 lba,
+				      u64 n)
+{
+	u64 e = lba + n - 1;
+	unsigned long flags;
+	bool ok;
+
+	spin_lock_irqsave(&inj->lock, flags);
+	ok = dmahba_inject_bb_clear(inj, lba, e);
+	if (!ok && dmahba_inject_bb_grow(inj, 1, DMAHBA_INJECT_GFP))
+		ok = dmahba_inject_bb_clear(inj, lba, e);
+	spin_unlock_irqrestore(&inj->lock, flags);
+	return ok;
+}
+
 /**
  * dmahba_inject_medium_error() - finish with MEDIUM ERROR at a bad block
  * @sc: the command; @sc->priv.err_lba is the bad block
@@ -546,24 +566,36 @@ enum dmahba_scsi_ret dmahba_inject_medium_error(struct dmahba_scsi_cmd *sc)
  */
 enum dmahba_scsi_ret dmahba_inject_finish(struct dmahba_scsi_cmd *sc)
 {
-	struct dmahba_inject *inj = sc->lu->inj;
-	u64 s = sc->priv.lba, e = sc->priv.lba + sc->priv.nblocks - 1;
-	unsigned long flags;
-	bool ok;
-
 	if (sc->priv.flags & DMAHBA_INJECT_F_MEDIUM)
 		return dmahba_inject_medium_error(sc);
-	spin_lock_irqsave(&inj->lock, flags);
-	ok = dmahba_inject_bb_clear(inj, s, e);
-	if (!ok && dmahba_inject_bb_grow(inj, 1, DMAHBA_INJECT_GFP))
-		ok = dmahba_inject_bb_clear(inj, s, e);
-	spin_unlock_irqrestore(&inj->lock, flags);
-	if (ok)
+	if (dmahba_inject_bb_clear_io(sc->lu->inj, sc->priv.lba,
+				      sc->priv.nblocks))
 		return dmahba_emu_good(sc);
 	/* no room to record the reallocation: it failed */
-	dmahba_inject_bad(sc->lu, s, sc->priv.nblocks, &sc->priv.err_lba);
+	dmahba_inject_bad(sc->lu, sc->priv.lba, sc->priv.nblocks,
+			  &sc->priv.err_lba);
 	sc->priv.flags |= DMAHBA_INJECT_F_WRITE;
 	return dmahba_inject_medium_error(sc);
+}
+
+/**
+ * dmahba_inject_forget() - a range was deallocated: it has no bad block
+ * @lu: the logical unit
+ * @lba: first block deallocated (UNMAP, WRITE SAME with the UNMAP bit)
+ * @n: blocks deallocated, at least one
+ *
+ * A thin disk reads zeros from a deallocated block: the range's bad blocks
+ * are cleared from the list whatever badblocks_write says. When a range it
+ * splits needs a slot that cannot be had now, the list is left as it was
+ * (those blocks stay bad) and the kernel log says so.
+ *
+ * Context: atomic (under the HBA's queue lock); does not sleep.
+ */
+void dmahba_inject_forget(struct dmahba_lu *lu, u64 lba, u64 n)
+{
+	if (!dmahba_inject_bb_clear_io(lu->inj, lba, n))
+		pr_warn_ratelimited("host%u lun%llu: no memory to clear bad blocks %llu-%llu: they stay\n",
+				    lu->p.host_no, lu->p.lun, lba, lba + n - 1);
 }
 
 /**
