@@ -31,33 +31,19 @@ SIZE_MB=256
 here=$(cd "$(dirname "$0")" && pwd)
 tool=$here/sgio_tool
 
-require_root
 require_cmd awk cmp dd
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 [ -x "$tool" ] || ksft_skip_all "sgio_tool not built (make -C selftests)"
 
 cap=$((SIZE_MB * 2048))		# blocks of 512 bytes
 tmp=/tmp/badblocks_test.$$
-mkdir -p $tmp
-cleanup() {
+test_cleanup() {
 	[ -n "${bb:-}" ] && [ -w "$bb" ] && echo "-0-$((cap - 1))" > "$bb" 2>/dev/null
-	unload_mods
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
+fresh_dmahba_test
 ksft_init
 
-if ! load_dmahba dev_size_mb=$SIZE_MB; then
-	ksft_fail "dmahba loads with dev_size_mb=$SIZE_MB"
-	ksft_exit
-fi
-h=$(dmahba_host)
-sd=$(dmahba_sd)
+dmahba_up dev_size_mb=$SIZE_MB
 sg=$(dmahba_sg)
-dev=/dev/$sd
 lu=$DBG/host$h/lun0
 bb=$lu/badblocks
 bbw=$lu/badblocks_write
