@@ -20,9 +20,9 @@
  * format in each kernel, and takes a lock with irq enabling in
  * badblocks_clear() on 6.1, which a write under the HBA's queue lock
  * cannot call). Writers reallocating blocks shrink it in atomic context;
- * a range split then may need one more slot, had with GFP_ATOMIC: when it
- * cannot be had, the write fails with 0C/02, as a disk whose reallocation
- * failed.
+ * a range split then may need one more slot, allocated outside the lock
+ * with GFP_NOWAIT: when it cannot be had, the list is left as it was and
+ * the write fails with 0C/02, as a disk whose reallocation failed.
  *
  * It is above dmahba_emu.c (sense data) and below the command files.
  */
@@ -52,7 +52,6 @@
 #define DMAHBA_INJECT_MAX_RULES		32
 #define DMAHBA_INJECT_MAX_RANGES	4096
 #define DMAHBA_INJECT_MAX_WRITE		4096	/* bytes per debugfs write */
-#define DMAHBA_INJECT_GFP		(GFP_ATOMIC | __GFP_NOWARN)
 
 #define DMAHBA_ASC_WRITE_ERROR		0x0c	/* ASCQ 02: realloc. failed */
 #define DMAHBA_ASC_READ_ERROR		0x11	/* ASCQ 00: unrecovered */
@@ -240,24 +239,6 @@ static bool dmahba_inject_bb_clear(struct dmahba_inject *inj, u64 s, u64 e)
 		r[j].s = e + 1;
 	memmove(&r[i], &r[j], (inj->nr_bb - j) * sizeof(*r));
 	inj->nr_bb -= j - i;
-	return true;
-}
-
-/* Make room for @more ranges, in atomic context (under @lock). */
-static bool dmahba_inject_bb_grow(struct dmahba_inject *inj, unsigned int more,
-				  gfp_t gfp)
-{
-	struct dmahba_inject_range *r;
-	unsigned int cap;
-
-	if (inj->nr_bb + more <= inj->cap_bb)
-		return true;
-	cap = max(16U, 2 * (inj->nr_bb + more));
-	r = krealloc(inj->bb, cap * sizeof(*r), gfp);
-	if (!r)
-		return false;
-	inj->bb = r;
-	inj->cap_bb = cap;
 	return true;
 }
 
@@ -508,6 +489,51 @@ void dmahba_inject_medium_check(struct dmahba_scsi_cmd *sc, u64 lba, u32 *n,
 	*n = first - lba;
 }
 
+/*
+ * Clear the bad blocks @lba..@lba + @n - 1 on the I/O path (a write
+ * reallocated them, or they were deallocated). False, the list unchanged,
+ * when a range it splits needs a slot that cannot be had.
+ *
+ * The slot is allocated outside @lock, as dmahba_inject_bb_reserve() does,
+ * with GFP_NOWAIT (the caller holds the HBA's queue lock: no sleeping, and
+ * no dipping into the atomic reserves for bookkeeping). Meanwhile another
+ * queue may have grown or shrunk the list: the new array is installed only
+ * if it is larger and holds the list, and the clear is tried again; if it
+ * still finds no room, nothing changed and the caller fails the write
+ * (0C/02, counted as a medium error) or logs it.
+ */
+static bool dmahba_inject_bb_clear_io(struct dmahba_inject *inj, u64 lba,
+				      u64 n)
+{
+	struct dmahba_inject_range *r, *old;
+	u64 e = lba + n - 1;
+	unsigned long flags;
+	unsigned int cap;
+	bool ok;
+
+	spin_lock_irqsave(&inj->lock, flags);
+	ok = dmahba_inject_bb_clear(inj, lba, e);
+	cap = max(16U, 2 * (inj->nr_bb + 1));
+	spin_unlock_irqrestore(&inj->lock, flags);
+	if (ok)
+		return true;
+	r = kmalloc_array(cap, sizeof(*r), GFP_NOWAIT | __GFP_NOWARN);
+	if (!r)
+		return false;
+	old = r;
+	spin_lock_irqsave(&inj->lock, flags);
+	if (cap > inj->cap_bb && inj->nr_bb <= cap) {
+		memcpy(r, inj->bb, inj->nr_bb * sizeof(*r));
+		old = inj->bb;
+		inj->bb = r;
+		inj->cap_bb = cap;
+	}
+	ok = dmahba_inject_bb_clear(inj, lba, e);
+	spin_unlock_irqrestore(&inj->lock, flags);
+	kfree(old);
+	return ok;
+}
+
 /**
  * dmahba_inject_medium_error() - finish with MEDIUM ERROR at a bad block
  * @sc: the command; @sc->priv.err_lba is the bad block
@@ -546,24 +572,36 @@ enum dmahba_scsi_ret dmahba_inject_medium_error(struct dmahba_scsi_cmd *sc)
  */
 enum dmahba_scsi_ret dmahba_inject_finish(struct dmahba_scsi_cmd *sc)
 {
-	struct dmahba_inject *inj = sc->lu->inj;
-	u64 s = sc->priv.lba, e = sc->priv.lba + sc->priv.nblocks - 1;
-	unsigned long flags;
-	bool ok;
-
 	if (sc->priv.flags & DMAHBA_INJECT_F_MEDIUM)
 		return dmahba_inject_medium_error(sc);
-	spin_lock_irqsave(&inj->lock, flags);
-	ok = dmahba_inject_bb_clear(inj, s, e);
-	if (!ok && dmahba_inject_bb_grow(inj, 1, DMAHBA_INJECT_GFP))
-		ok = dmahba_inject_bb_clear(inj, s, e);
-	spin_unlock_irqrestore(&inj->lock, flags);
-	if (ok)
+	if (dmahba_inject_bb_clear_io(sc->lu->inj, sc->priv.lba,
+				      sc->priv.nblocks))
 		return dmahba_emu_good(sc);
 	/* no room to record the reallocation: it failed */
-	dmahba_inject_bad(sc->lu, s, sc->priv.nblocks, &sc->priv.err_lba);
+	dmahba_inject_bad(sc->lu, sc->priv.lba, sc->priv.nblocks,
+			  &sc->priv.err_lba);
 	sc->priv.flags |= DMAHBA_INJECT_F_WRITE;
 	return dmahba_inject_medium_error(sc);
+}
+
+/**
+ * dmahba_inject_forget() - a range was deallocated: it has no bad block
+ * @lu: the logical unit
+ * @lba: first block deallocated (UNMAP, WRITE SAME with the UNMAP bit)
+ * @n: blocks deallocated, at least one
+ *
+ * A thin disk reads zeros from a deallocated block: the range's bad blocks
+ * are cleared from the list whatever badblocks_write says. When a range it
+ * splits needs a slot that cannot be had now, the list is left as it was
+ * (those blocks stay bad) and the kernel log says so.
+ *
+ * Context: atomic (under the HBA's queue lock); does not sleep.
+ */
+void dmahba_inject_forget(struct dmahba_lu *lu, u64 lba, u64 n)
+{
+	if (!dmahba_inject_bb_clear_io(lu->inj, lba, n))
+		pr_warn_ratelimited("host%u lun%llu: no memory to clear bad blocks %llu-%llu: they stay\n",
+				    lu->p.host_no, lu->p.lun, lba, lba + n - 1);
 }
 
 /**

@@ -49,6 +49,7 @@ void dmahba_inject_medium_check(struct dmahba_scsi_cmd *sc, u64 lba, u32 *n,
 				bool write);
 enum dmahba_scsi_ret dmahba_inject_medium_error(struct dmahba_scsi_cmd *sc);
 enum dmahba_scsi_ret dmahba_inject_finish(struct dmahba_scsi_cmd *sc);
+void dmahba_inject_forget(struct dmahba_lu *lu, u64 lba, u64 n);
 bool dmahba_inject_eh(struct dmahba_lu *lu, enum dmahba_scsi_eh_level level,
 		      struct scsi_cmnd *scmd);
 

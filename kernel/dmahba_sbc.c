@@ -382,12 +382,52 @@ enum dmahba_scsi_ret dmahba_sbc_sync_cache(struct dmahba_scsi_cmd *sc)
 	return dmahba_emu_good(sc);
 }
 
+/*
+ * The bad blocks (debugfs badblocks) under a WRITE SAME of @sc->priv.lba,
+ * @sc->priv.nblocks. One that deallocates (@dealloc: the UNMAP bit with a
+ * zero block or NDOB) forgets them, as UNMAP does; any other is a write,
+ * as WRITE: it reallocates them when it is done (dmahba_inject_finish()),
+ * or with badblocks_write "fail" writes the blocks before the first and
+ * then fails there (@sc->priv.nblocks shortened to those). False when not
+ * one block is written: the caller answers dmahba_inject_medium_error().
+ */
+static bool dmahba_sbc_write_same_bad(struct dmahba_scsi_cmd *sc, bool dealloc)
+{
+	u32 n = sc->priv.nblocks;
+
+	if (!static_branch_unlikely(&dmahba_inject_key))
+		return true;
+	if (dealloc) {
+		dmahba_inject_forget(sc->lu, sc->priv.lba, n);
+		return true;
+	}
+	dmahba_inject_medium_check(sc, sc->priv.lba, &n, true);
+	sc->priv.nblocks = n;
+	return n;
+}
+
+/* WRITE SAME has written zeros to its range (deallocated it) */
+static enum dmahba_scsi_ret dmahba_sbc_write_same_zero(struct dmahba_scsi_cmd *sc)
+{
+	u32 bs = dmahba_emu_bs(sc->lu);
+
+	dmahba_store_zero(sc->lu->store, sc->priv.lba * bs,
+			  (u64)sc->priv.nblocks * bs);
+	dmahba_sbc_release(sc);
+	/* a bad block met: only dmahba_inject.c sets flags */
+	if (unlikely(sc->priv.flags))
+		return dmahba_inject_finish(sc);
+	return dmahba_emu_good(sc);
+}
+
 /**
  * dmahba_sbc_write_same() - WRITE SAME 10/16
  * @sc: the command
  *
  * A zero block (or NDOB) deallocates the range; any other block is
- * fetched once and written to every block of the range.
+ * fetched once and written to every block of the range. Over bad blocks
+ * (debugfs badblocks) it is a write, as WRITE, unless the UNMAP bit
+ * deallocates the range: then they are forgotten, as by UNMAP.
  *
  * Context: atomic (under the HBA's queue lock); does not sleep.
  * Return: DMAHBA_SCSI_XFER, DMAHBA_SCSI_DONE or DMAHBA_SCSI_BUSY.
@@ -409,9 +449,11 @@ enum dmahba_scsi_ret dmahba_sbc_write_same(struct dmahba_scsi_cmd *sc)
 	if (cdb[0] == WRITE_SAME_16 && (cdb[1] & 0x01)) {	/* NDOB */
 		if (!dmahba_sbc_claim(sc, lba, n, false))
 			return dmahba_emu_requeue(sc);
-		dmahba_store_zero(lu->store, lba * bs, (u64)n * bs);
-		dmahba_sbc_release(sc);
-		return dmahba_emu_good(sc);
+		sc->priv.lba = lba;
+		sc->priv.nblocks = n;
+		if (!dmahba_sbc_write_same_bad(sc, cdb[1] & 0x08))
+			return dmahba_inject_medium_error(sc);
+		return dmahba_sbc_write_same_zero(sc);
 	}
 	if (bs > scsi_bufflen(sc->scmd))
 		return dmahba_emu_bad_cdb(sc, len_byte, 7);
@@ -429,7 +471,9 @@ enum dmahba_scsi_ret dmahba_sbc_write_same(struct dmahba_scsi_cmd *sc)
  * @sc: the command
  *
  * The pages of the whole range are had before the first copy, so a WRITE
- * SAME refused for memory has written nothing.
+ * SAME refused for memory has written nothing. The copies go to
+ * @sc->priv.lba on, one after the one last written (@sc->xfer.pos), until
+ * @sc->priv.nblocks are.
  *
  * Context: atomic (under the HBA's queue lock); does not sleep.
  * Return: DMAHBA_SCSI_XFER with the next block, DMAHBA_SCSI_DONE, or
@@ -439,15 +483,18 @@ enum dmahba_scsi_ret dmahba_sbc_write_same_done(struct dmahba_scsi_cmd *sc)
 {
 	struct dmahba_lu *lu = sc->lu;
 	u32 bs = dmahba_emu_bs(lu);
+	u64 pos = sc->priv.lba * bs, end;
+	bool zero;
 
 	if (sc->priv.step == DMAHBA_STEP_WS_DATA) {
-		if (!memchr_inv(sc->priv.buf, 0, bs)) {
-			dmahba_store_zero(lu->store, sc->priv.lba * bs,
-					  (u64)sc->priv.nblocks * bs);
-			return dmahba_emu_good(sc);
-		}
+		zero = !memchr_inv(sc->priv.buf, 0, bs);
+		if (!dmahba_sbc_write_same_bad(sc, zero &&
+					       (sc->scmd->cmnd[1] & 0x08)))
+			return dmahba_inject_medium_error(sc);
+		if (zero)
+			return dmahba_sbc_write_same_zero(sc);
 		/* every page before the first block is written */
-		switch (dmahba_store_alloc(lu->store, sc->priv.lba * bs,
+		switch (dmahba_store_alloc(lu->store, pos,
 					   (u64)sc->priv.nblocks * bs)) {
 		case 0:
 			break;
@@ -457,12 +504,16 @@ enum dmahba_scsi_ret dmahba_sbc_write_same_done(struct dmahba_scsi_cmd *sc)
 			return dmahba_emu_no_memory(sc);
 		}
 	} else {
-		sc->priv.lba++;
-		if (!--sc->priv.nblocks)
+		pos = sc->xfer.pos + bs;
+		end = (sc->priv.lba + sc->priv.nblocks) * bs;
+		if (pos >= end) {
+			if (unlikely(sc->priv.flags))
+				return dmahba_inject_finish(sc);
 			return dmahba_emu_good(sc);
+		}
 	}
-	return dmahba_emu_phase(sc, DMAHBA_XFER_STORE_OUT, 0, bs,
-				sc->priv.lba * bs, DMAHBA_STEP_WS_WRITE);
+	return dmahba_emu_phase(sc, DMAHBA_XFER_STORE_OUT, 0, bs, pos,
+				DMAHBA_STEP_WS_WRITE);
 }
 
 /**
@@ -563,7 +614,8 @@ enum dmahba_scsi_ret dmahba_sbc_unmap(struct dmahba_scsi_cmd *sc)
  * Every block descriptor is checked before anything is deallocated: more
  * than DMAHBA_EMU_MAX_UNMAP_DESC descriptors, or more blocks in all than
  * the Block Limits page's MAXIMUM UNMAP LBA COUNT, is an invalid field in
- * the parameter list.
+ * the parameter list. A deallocated block reads zeros: its bad blocks
+ * (debugfs badblocks) are forgotten, whatever badblocks_write says.
  *
  * Context: atomic (under the HBA's queue lock); does not sleep.
  * Return: DMAHBA_SCSI_DONE.
@@ -609,6 +661,9 @@ enum dmahba_scsi_ret dmahba_sbc_unmap_done(struct dmahba_scsi_cmd *sc)
 		lba = get_unaligned_be64(&b[8 + 16 * i]);
 		cnt = get_unaligned_be32(&b[8 + 16 * i + 8]);
 		dmahba_store_zero(lu->store, lba * bs, (u64)cnt * bs);
+		/* deallocated: reads zeros, whatever badblocks_write says */
+		if (static_branch_unlikely(&dmahba_inject_key) && cnt)
+			dmahba_inject_forget(lu, lba, cnt);
 	}
 	dmahba_sbc_release(sc);
 	return dmahba_emu_good(sc);

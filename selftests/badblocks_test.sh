@@ -17,6 +17,11 @@
 #     and the block stays bad; back to clear, the write clears it.
 #  f) each class of malformed line is refused with EINVAL, names the problem
 #     in the kernel log and leaves the list as it was.
+#  g) WRITE SAME is a write: over a bad LBA it clears it and the range reads
+#     the block back; with badblocks_write=fail it ends MEDIUM ERROR 0C/02 at
+#     the first bad LBA and the entry stays. UNMAP, and WRITE SAME with the
+#     UNMAP bit, deallocate: the range's bad blocks go whatever
+#     badblocks_write says, and it reads zeros.
 #
 # Runtime: about 20 s under QEMU TCG.
 . "$(dirname "$0")/lib.sh"
@@ -26,33 +31,19 @@ SIZE_MB=256
 here=$(cd "$(dirname "$0")" && pwd)
 tool=$here/sgio_tool
 
-require_root
 require_cmd awk cmp dd
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 [ -x "$tool" ] || ksft_skip_all "sgio_tool not built (make -C selftests)"
 
 cap=$((SIZE_MB * 2048))		# blocks of 512 bytes
 tmp=/tmp/badblocks_test.$$
-mkdir -p $tmp
-cleanup() {
+test_cleanup() {
 	[ -n "${bb:-}" ] && [ -w "$bb" ] && echo "-0-$((cap - 1))" > "$bb" 2>/dev/null
-	unload_mods
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
+fresh_dmahba_test
 ksft_init
 
-if ! load_dmahba dev_size_mb=$SIZE_MB; then
-	ksft_fail "dmahba loads with dev_size_mb=$SIZE_MB"
-	ksft_exit
-fi
-h=$(dmahba_host)
-sd=$(dmahba_sd)
+dmahba_up dev_size_mb=$SIZE_MB
 sg=$(dmahba_sg)
-dev=/dev/$sd
 lu=$DBG/host$h/lun0
 bb=$lu/badblocks
 bbw=$lu/badblocks_write
@@ -217,5 +208,65 @@ nlog=$(since "$mark" | grep -c 'dmahba: .*badblocks: ')
 diag "kernel log: $nlog line(s) naming the problem for $nbad refused writes"
 ksft_check "badblocks: each refused write is named in the kernel log" [ "$nlog" -ge "$nbad" ]
 bb_set "-0-$((cap - 1))"
+
+# ===================================================== g) WRITE SAME, UNMAP
+# rd_cmp LBA N FILE: N blocks from LBA read back (direct) as FILE holds
+rd_cmp() { dd if="$dev" bs=512 skip="$1" count="$2" iflag=direct 2>/dev/null | cmp -s - "$3"; }
+S=$((40 * 2048))
+dd if=/dev/urandom of=$tmp/blk bs=512 count=1 2>/dev/null
+for _i in 1 2 3 4 5 6 7 8; do cat $tmp/blk; done > $tmp/blk8
+dd if=/dev/zero of=$tmp/zero8 bs=512 count=8 2>/dev/null
+echo clear > "$bbw"
+# shellcheck disable=SC2046 # the CDB's bytes
+bb_set "+$((S + 2))-$((S + 5))" && "$tool" -w $tmp/blk "$sg" $(cdb10 41 $S 8) > $tmp/ws.out 2>&1
+diag "SG_IO WRITE SAME(10) $S+8 over bad $((S + 2))-$((S + 5)): $(cat $tmp/ws.out)"
+ksft_check "WRITE SAME(10) over bad LBAs succeeds and clears them from the list" \
+	[ "$(field status $tmp/ws.out)" = 00 -a -z "$(bb_list)" ]
+ksft_check "WRITE SAME(10): the range reads its block back" rd_cmp $S 8 $tmp/blk8
+echo fail > "$bbw"
+# shellcheck disable=SC2046 # the CDB's bytes
+bb_set "+$((S + 10))-$((S + 11))" && "$tool" -w $tmp/blk "$sg" $(cdb10 41 $((S + 8)) 8) > $tmp/wsf.out 2>&1
+diag "SG_IO WRITE SAME(10) $((S + 8))+8 over bad $((S + 10))-$((S + 11)), badblocks_write=fail: $(cat $tmp/wsf.out)"
+ksft_check "badblocks_write=fail: WRITE SAME(10) ends MEDIUM ERROR 0C/02, INFORMATION $((S + 10))" \
+	[ "$(field status $tmp/wsf.out)" = 02 -a "$(field key $tmp/wsf.out)" = 3 -a \
+	  "$(field asc $tmp/wsf.out)" = 0c -a "$(field ascq $tmp/wsf.out)" = 02 -a \
+	  "$(field info $tmp/wsf.out)" = $((S + 10)) ]
+ksft_check "badblocks_write=fail: after WRITE SAME the bad range stays" \
+	[ "$(bb_list)" = "$((S + 10))-$((S + 11))" ]
+# a zero block without the UNMAP bit writes zeros: still a write
+# shellcheck disable=SC2046 # the CDB's bytes
+"$tool" -w $tmp/zero8 "$sg" $(cdb10 41 $((S + 8)) 8) > $tmp/wsz.out 2>&1
+ksft_check "badblocks_write=fail: WRITE SAME(10) of a zero block without UNMAP ends 0C/02 too" \
+	[ "$(field key $tmp/wsz.out)" = 3 -a "$(field asc $tmp/wsz.out)" = 0c -a \
+	  "$(bb_list)" = "$((S + 10))-$((S + 11))" ]
+if command -v sg_write_same > /dev/null && command -v sg_unmap > /dev/null; then
+	# the UNMAP bit with a zero block deallocates
+	sg_write_same --16 --unmap --lba=$((S + 8)) --num=8 /dev/"$sg" > $tmp/wsu.out 2>&1
+	rc=$?
+	diag "sg_write_same --16 --unmap $((S + 8))+8, badblocks_write=fail: exit $rc $(head -n 2 $tmp/wsu.out)"
+	ksft_check "badblocks_write=fail: WRITE SAME(16) with UNMAP deallocates: the bad range goes" \
+		[ $rc = 0 -a -z "$(bb_list)" ]
+	ksft_check "WRITE SAME(16) with UNMAP: the range reads zeros" rd_cmp $((S + 8)) 8 $tmp/zero8
+	echo clear > "$bbw"
+	bb_set "+$((S + 20))-$((S + 21))"
+	sg_write_same --16 --in=$tmp/blk --lba=$((S + 16)) --num=8 /dev/"$sg" > $tmp/ws16.out 2>&1
+	rc=$?
+	ksft_check "WRITE SAME(16) over bad LBAs clears them and the range reads its block back" \
+		sh -c "[ $rc = 0 ] && [ -z \"\$(cat $bb)\" ] && dd if=$dev bs=512 skip=$((S + 16)) count=8 iflag=direct 2>/dev/null | cmp -s - $tmp/blk8"
+	echo fail > "$bbw"
+	dd if=$tmp/blk8 of="$dev" bs=512 seek=$((S + 24)) count=8 oflag=direct conv=notrunc 2>/dev/null
+	bb_set "+$((S + 24))-$((S + 31))"
+	sg_unmap --force --lba=$((S + 26)) --num=4 /dev/"$sg" > $tmp/unmap.out 2>&1
+	rc=$?
+	diag "sg_unmap $((S + 26))+4 of bad $((S + 24))-$((S + 31)), badblocks_write=fail: exit $rc; list '$(bb_list)'"
+	ksft_check "badblocks_write=fail: UNMAP of part of a bad range clears that part (the range splits)" \
+		[ $rc = 0 -a "$(bb_list)" = "$((S + 24))-$((S + 25)) $((S + 30))-$((S + 31))" ]
+	head -c 2048 $tmp/zero8 > $tmp/zero4
+	ksft_check "UNMAP: the unmapped blocks read zeros" rd_cmp $((S + 26)) 4 $tmp/zero4
+	bb_set "-$((S + 24))-$((S + 31))"
+else
+	ksft_skip "WRITE SAME(16) with UNMAP, UNMAP over bad blocks" "sg_write_same or sg_unmap not found"
+fi
+echo clear > "$bbw"
 
 ksft_exit

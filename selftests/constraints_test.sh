@@ -35,27 +35,17 @@ CONFIGS=${CONSTRAINTS_CONFIGS:-"profile=ioat profile=zynqmp_dma profile=dw-axi-d
 LBA=8192			# the fault's and sgio_align's range, 4 MiB in
 BLKS=128			# 64 KiB: one window (max_window_kb=64)
 
-require_root
 require_cmd awk cmp dd sg_raw fio
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
 [ -f "$ko_dir/softdma.ko" ] || ksft_skip_all "softdma.ko not found in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 mod_loaded softdma && ksft_skip_all "softdma already loaded (this test loads it under each profile)"
 grep -q 'parm=profile' "$ko_dir/softdma.ko" || ksft_skip_all "this softdma has no profile parameter"
 aligner=$(dirname "$0")/sgio_align
 [ -x "$aligner" ] || ksft_skip_all "sgio_align not built"
 
 tmp=/tmp/constraints_test.$$
-mkdir -p $tmp
 K=""
-cleanup() {
-	[ -n "$K" ] && [ -d "$K" ] && echo 0 > "$K"/fail_nth
-	unload_mods
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+test_cleanup() { [ -n "$K" ] && [ -d "$K" ] && echo 0 > "$K"/fail_nth; }
+fresh_dmahba_test
 ksft_init
 
 dd if=/dev/urandom of="$tmp/pat" bs=64k count=16 2>/dev/null

@@ -29,45 +29,30 @@ LOGLVL=/proc/sys/dev/scsi/logging_level
 here=$(cd "$(dirname "$0")" && pwd)
 tool=$here/sgio_tool
 
-require_root
 require_cmd awk cmp dd
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 [ -x "$tool" ] || ksft_skip_all "sgio_tool not built (make -C selftests)"
 
 tr_dir=/sys/kernel/tracing
 [ -d $tr_dir/events ] || tr_dir=/sys/kernel/debug/tracing
 tmp=/tmp/inject_test.$$
-mkdir -p $tmp
 sd=""
 inj=""
 old_tmo=""
 old_lvl=""
-cleanup() {
+test_cleanup() {
 	[ -n "$inj" ] && [ -w "$inj" ] && echo clear > "$inj" 2>/dev/null
 	[ -n "$old_lvl" ] && echo "$old_lvl" > "$LOGLVL"
 	[ -n "$old_tmo" ] && echo "$old_tmo" > /sys/block/"$sd"/device/timeout 2>/dev/null
 	[ -e "$tr_dir"/events/dmahba/inject/enable ] && echo 0 > "$tr_dir"/events/dmahba/inject/enable
-	unload_mods
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
+fresh_dmahba_test
 ksft_init
 
-if ! load_dmahba dev_size_mb=$SIZE_MB; then
-	ksft_fail "dmahba loads with dev_size_mb=$SIZE_MB"
-	ksft_exit
-fi
-h=$(dmahba_host)
-sd=$(dmahba_sd)
+dmahba_up dev_size_mb=$SIZE_MB
 sg=$(dmahba_sg)
-dev=/dev/$sd
 lu=$DBG/host$h/lun0
 inj=$lu/inject
 lstats=$lu/stats
-stats=$DBG/host$h/stats		# the host's, for stat_sum
 cap=$((SIZE_MB * 2048))
 wait_idle "$sd"
 diag "$dev ($sg) on host$h; $lu"

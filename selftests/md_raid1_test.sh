@@ -23,38 +23,27 @@ DBG=/sys/kernel/debug/dmahba
 SIZE_MB=64
 DATA_MB=16
 
-require_root
 require_cmd mdadm awk md5sum dd
-grep -qs ' /sys/kernel/debug ' /proc/mounts || \
-	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-[ -f "$ko_dir/dmahba.ko" ] || ksft_skip_all "dmahba.ko not found in $ko_dir"
-mod_loaded dmahba && ksft_skip_all "dmahba already loaded (this test loads it with its own parameters)"
 modprobe raid1 2>/dev/null
 grep -qw raid1 /proc/mdstat 2>/dev/null || \
 	ksft_skip_all "no md RAID1 (modprobe raid1 failed: no raid1 personality in /proc/mdstat)"
 
 tmp=/tmp/md_raid1_test.$$
-mkdir -p $tmp /run/mdadm 2>/dev/null
+mkdir -p /run/mdadm 2>/dev/null
 md=""
 legs=""
-cleanup() {
+test_cleanup() {
 	if [ -n "$md" ]; then
 		echo idle > /sys/block/"$md"/md/sync_action 2>/dev/null
 		mdadm --stop /dev/"$md" > /dev/null 2>&1
 	fi
 	for _l in $legs; do mdadm --zero-superblock /dev/"$_l" > /dev/null 2>&1; done
-	unload_mods
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
+fresh_dmahba_test
 ksft_init
 
-if ! load_dmahba dev_size_mb=$SIZE_MB num_luns=2 || ! wait_for dmahba_sd 1; then
-	ksft_fail "dmahba loads with dev_size_mb=$SIZE_MB num_luns=2, two disks"
-	ksft_exit
-fi
-h=$(dmahba_host)
-a=$(dmahba_sd 0)
+dmahba_up dev_size_mb=$SIZE_MB num_luns=2
+a=$sd
 b=$(dmahba_sd 1)
 bb=$DBG/host$h/lun0/badblocks
 wait_idle "$a"
