@@ -86,22 +86,15 @@ load_devices() {
 	[ "$1" = poll ] || info "dmahba channels $(find /sys/class/dma -name 'dma*chan*' | wc -l)"
 	for dev in $DEVS; do
 		d=$(disk "$dev")
-		if [ "$1" = poll ]; then
-			p=$(cat "/sys/block/$d/queue/io_poll")
-			info "io_poll $dev /dev/$d $p"
-			[ "$p" = 1 ] || die "$dev /dev/$d: io_poll is $p with $POLL_PARAMS"
-			setup_queue "$dev" "$d" > /dev/null
-		else
-			setup_queue "$dev" "$d"
-		fi
+		[ "$1" = poll ] || { setup_queue "$dev" "$d"; continue; }
+		p=$(cat "/sys/block/$d/queue/io_poll")
+		info "io_poll $dev /dev/$d $p"
+		[ "$p" = 1 ] || die "$dev /dev/$d: io_poll is $p with $POLL_PARAMS"
+		setup_queue "$dev" "$d" > /dev/null
 	done
 }
 
-unload_devices() {
-	for m in dmahba softdma scsi_debug null_blk; do
-		rmmod "$m" || die "unload of $m"
-	done
-}
+unload_devices() { rmmod dmahba softdma scsi_debug null_blk || die "unload of the devices"; }
 
 # --- fio ----------------------------------------------------------------------
 FIO_COMMON="--direct=1 --ioengine=io_uring --group_reporting --randrepeat=0 --norandommap --output-format=terse --terse-version=3 --percentile_list=50:99 --lat_percentiles=1${BENCH_FIO_ARGS:+ $BENCH_FIO_ARGS}"

@@ -145,7 +145,6 @@ END {
 echo
 cat "$table"
 
-
 [ "$doc" != - ] || exit "$rc"
 gen=$out/bench-section.md
 {
