@@ -41,6 +41,7 @@ setup_queue() {	# setup_queue NAME DISK
 NULL_PARAMS="nr_devices=1 queue_mode=2 irqmode=1 memory_backed=1 gb=1 bs=512 submit_queues=$NPROC hw_queue_depth=128 max_sectors=2048"
 SDEBUG_PARAMS="dev_size_mb=$SIZE_MB delay=0 submit_queues=$NPROC max_queue=128"
 DMAHBA_PARAMS="dev_size_mb=$SIZE_MB nr_channels=$NPROC can_queue=128${BENCH_DMAHBA_ARGS:+ $BENCH_DMAHBA_ARGS}"
+SOFTDMA_PARAMS=${BENCH_SOFTDMA_ARGS:-}
 # The polled jobs (p*) run on the same three devices reloaded with one poll
 # queue each, after the interrupt-mode jobs, rather than on devices loaded
 # with poll_queues=1 throughout: scsi_debug and dmahba take their poll queue
@@ -55,9 +56,15 @@ info "nproc $NPROC"
 info "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 info "mem_mb $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)"
 info "fio $(fio --version)"
-# disk DEV: its block device name
+# disk DEV: its block device name (dmahba:PROFILE: dmahba's)
 disk() {
-	case $1 in null_blk) echo nullb0 ;; *) disk_of "$1" ;; esac
+	case $1 in null_blk) echo nullb0 ;; *) disk_of "${1%%:*}" ;; esac
+}
+
+# load_hba SOFTDMA_ARGS [DMAHBA_ARGS]: softdma, then dmahba over it
+# shellcheck disable=SC2086 # the *_PARAMS are words
+load_hba() {
+	insmod "$ko_dir/softdma.ko" $SOFTDMA_PARAMS $1 && insmod "$ko_dir/dmahba.ko" $DMAHBA_PARAMS${2:-}
 }
 
 # load_devices MODE: MODE "irq" (interrupt-mode jobs) or "poll" (polled jobs,
@@ -69,8 +76,7 @@ load_devices() {
 	[ "$1" = poll ] && extra=" $POLL_PARAMS" tag=params-poll
 	modprobe null_blk $NULL_PARAMS$extra || die "modprobe null_blk ($1)"
 	modprobe scsi_debug $SDEBUG_PARAMS$extra || die "modprobe scsi_debug ($1)"
-	insmod "$ko_dir/softdma.ko" || die "insmod softdma ($1)"
-	insmod "$ko_dir/dmahba.ko" $DMAHBA_PARAMS$extra || die "insmod dmahba ($1)"
+	load_hba "" "$extra" || die "insmod softdma, dmahba ($1)"
 	wait_for disk_of scsi_debug || die "no scsi_debug disk ($1)"
 	wait_for disk_of dmahba || die "no dmahba disk ($1)"
 	[ -b /dev/nullb0 ] || die "no /dev/nullb0 ($1)"
@@ -80,22 +86,15 @@ load_devices() {
 	[ "$1" = poll ] || info "dmahba channels $(find /sys/class/dma -name 'dma*chan*' | wc -l)"
 	for dev in $DEVS; do
 		d=$(disk "$dev")
-		if [ "$1" = poll ]; then
-			p=$(cat "/sys/block/$d/queue/io_poll")
-			info "io_poll $dev /dev/$d $p"
-			[ "$p" = 1 ] || die "$dev /dev/$d: io_poll is $p with $POLL_PARAMS"
-			setup_queue "$dev" "$d" > /dev/null
-		else
-			setup_queue "$dev" "$d"
-		fi
+		[ "$1" = poll ] || { setup_queue "$dev" "$d"; continue; }
+		p=$(cat "/sys/block/$d/queue/io_poll")
+		info "io_poll $dev /dev/$d $p"
+		[ "$p" = 1 ] || die "$dev /dev/$d: io_poll is $p with $POLL_PARAMS"
+		setup_queue "$dev" "$d" > /dev/null
 	done
 }
 
-unload_devices() {
-	for m in dmahba softdma scsi_debug null_blk; do
-		rmmod "$m" || die "unload of $m"
-	done
-}
+unload_devices() { rmmod dmahba softdma scsi_debug null_blk || die "unload of the devices"; }
 
 # --- fio ----------------------------------------------------------------------
 FIO_COMMON="--direct=1 --ioengine=io_uring --group_reporting --randrepeat=0 --norandommap --output-format=terse --terse-version=3 --percentile_list=50:99 --lat_percentiles=1${BENCH_FIO_ARGS:+ $BENCH_FIO_ARGS}"
@@ -144,8 +143,8 @@ run_fio() {
 # Pre-fill the area once on each device, so that reads find data (why it is
 # fair: bench.sh's "Fairness" note); again after a reload: the stores go with
 # the modules.
-prefill() {
-	for dev in $DEVS; do
+prefill() {	# prefill [DEV]: all devices, or DEV
+	for dev in ${1:-$DEVS}; do
 		fio --name=fill --filename="/dev/$(disk "$dev")" --direct=1 --ioengine=io_uring \
 			--rw=write --bs=1M --iodepth=4 --size="${SIZE_MB}M" >/dev/null 2>/tmp/fio.err ||
 			die "pre-fill of $dev: $(head -c 300 /tmp/fio.err)"
@@ -153,18 +152,37 @@ prefill() {
 }
 
 # --- the measured runs ------------------------------------------------------
-run_jobs() {	# run_jobs "JOB..."
-	order=$DEVS rep=1
+run_jobs() {	# run_jobs "JOB..." "DEV..."
+	order=$2 rep=1
 	while [ $rep -le "$REPS" ]; do
 		for job in $1; do
 			for dev in $order; do
-				echo "BENCH-RUN $job $dev $rep $(run_fio "$dev" "$job")"
+				use "$dev" && echo "BENCH-RUN $job $dev $rep $(run_fio "$dev" "$job")"
 			done
 		done
 		# rotate the device order: rep 1 "a b c", rep 2 "b c a", ...
 		order="${order#* } ${order%% *}"
 		rep=$((rep + 1))
 	done
+}
+
+# use DEV: a device of $DEVS is ready; dmahba:PROFILE is dmahba alone, loaded
+# again over softdma with profile=PROFILE ("default": none) unless it is so,
+# and pre-filled. If softdma or dmahba refuses to load (e.g. a channel that
+# cannot carry a block), prints a REFUSED run with the last kernel line.
+use() {
+	case $1 in dmahba:*) [ "$1" != "$loaded" ] || return 0 ;; *) return 0 ;; esac
+	for m in dmahba softdma; do ! mod_loaded $m || rmmod_idle $m || die "unload of $m"; done
+	loaded=$1 p=profile=${1#dmahba:}
+	[ "$p" != profile=default ] || p=''
+	if load_hba "$p" && wait_for disk_of dmahba; then
+		setup_queue "$1" "$(disk "$1")" > /dev/null
+		prefill "$1"
+		return 0
+	fi
+	loaded=''
+	echo "BENCH-RUN $job $1 $rep REFUSED $(dmesg | grep -E 'softdma|dmahba' | tail -1 | sed 's/^\[[^]]*\] *//; s/|/\//g')"
+	return 1
 }
 
 # polled_counts: evidence that dmahba's polled jobs completed by polling: the
@@ -186,15 +204,23 @@ done
 if [ -n "$IRQ_JOBS" ]; then
 	load_devices irq
 	prefill
-	run_jobs "$IRQ_JOBS"
+	run_jobs "$IRQ_JOBS" "$DEVS"
 	[ -z "$POLL_JOBS" ] || unload_devices
 fi
 if [ -n "$POLL_JOBS" ]; then
 	load_devices poll
 	prefill
 	info "polled-before $(polled_counts)"
-	run_jobs "$POLL_JOBS"
+	run_jobs "$POLL_JOBS" "$DEVS"
 	info "polled-after $(polled_counts)"
 fi
-
+# the softdma profiles: dmahba alone, in rotated profile order, beside a
+# reference (dmahba:default) reloaded the same way
+PROFILE_JOBS=$(for j in rr4k32 sr1m4; do case " $JOBS " in *" $j "*) echo $j ;; esac; done)
+if [ -n "${BENCH_PROFILES:-}" ] && [ -n "$PROFILE_JOBS" ]; then
+	unload_devices
+	loaded='' pdevs=dmahba:default
+	for p in $BENCH_PROFILES; do pdevs="$pdevs dmahba:$p"; done
+	run_jobs "$PROFILE_JOBS" "$pdevs"
+fi
 echo "BENCH-DONE"

@@ -18,7 +18,11 @@
 #   prr4k1 prr4k32 [all]; the p* jobs are polled (io_uring --hipri=1) on the
 #   devices reloaded with poll_queues=1, after the others
 #   BENCH_FIO_ARGS more fio options for every run, BENCH_DMAHBA_ARGS more dmahba
-#   parameters (no quotes or backslashes in either)
+#   parameters, BENCH_SOFTDMA_ARGS more softdma parameters (whole run; no
+#   quotes or backslashes in these three)
+#   BENCH_PROFILES softdma profiles [ioat zynqmp_dma dw-axi-dmac fsl-edma hidma
+#   pl330; "" for none]: at the end, dmahba alone reloaded over softdma with
+#   each profile=NAME and with none, for those of rr4k32 sr1m4 in BENCH_JOBS
 #   BENCH_CPUS [2]  KERNEL_APPEND guest command line additions (vm_run)
 #   BENCH_DOC results file [docs/bench.md; "-" for none]
 set -euo pipefail
@@ -27,13 +31,14 @@ set -euo pipefail
 label=${BENCH_KERNEL:-6.1} alljobs="rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32 prr4k1 prr4k32"
 BENCH_RUNTIME=${BENCH_RUNTIME:-5} BENCH_RAMP=${BENCH_RAMP:-1} BENCH_REPS=${BENCH_REPS:-3} BENCH_JOBS=${BENCH_JOBS:-$alljobs}
 BENCH_SIZE_MB=${BENCH_SIZE_MB:-256} BENCH_FIO_ARGS=${BENCH_FIO_ARGS:-} BENCH_DMAHBA_ARGS=${BENCH_DMAHBA_ARGS:-}
+BENCH_SOFTDMA_ARGS=${BENCH_SOFTDMA_ARGS:-} BENCH_PROFILES=${BENCH_PROFILES-ioat zynqmp_dma dw-axi-dmac fsl-edma hidma pl330}
 cpus=${BENCH_CPUS:-2} append=${KERNEL_APPEND:-} doc=${BENCH_DOC:-$top/docs/bench.md}
 out=$top/out/bench
 for v in BENCH_RUNTIME BENCH_REPS BENCH_SIZE_MB cpus; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v=${!v}: not a number of at least 1"
 done
 [[ $BENCH_RAMP =~ ^[0-9]+$ ]] || die "BENCH_RAMP=$BENCH_RAMP: not a number"
-[[ ! "$BENCH_FIO_ARGS$BENCH_DMAHBA_ARGS" =~ [\'\"\\] ]] || die "no quotes or backslashes in BENCH_FIO_ARGS, BENCH_DMAHBA_ARGS"
+[[ ! "$BENCH_FIO_ARGS$BENCH_DMAHBA_ARGS$BENCH_SOFTDMA_ARGS$BENCH_PROFILES" =~ [\'\"\\] ]] || die "no quotes or backslashes in BENCH_*_ARGS"
 for j in $BENCH_JOBS; do
 	[[ " $alljobs " = *" $j "* ]] || die "unknown job '$j'"
 done
@@ -41,9 +46,9 @@ done
 rm -rf "$out"
 # a snapshot of the modules: the build cache is shared with other runs
 "$top/scripts/kernels.sh" make "$label" --out "$out/ko" --dir kernel > /dev/null
-settings="BENCH_RUNTIME=$BENCH_RUNTIME BENCH_RAMP=$BENCH_RAMP BENCH_REPS=$BENCH_REPS BENCH_SIZE_MB=$BENCH_SIZE_MB BENCH_JOBS='$BENCH_JOBS' BENCH_FIO_ARGS='$BENCH_FIO_ARGS' BENCH_DMAHBA_ARGS='$BENCH_DMAHBA_ARGS' KERNEL_APPEND='$append'"
+settings="BENCH_RUNTIME=$BENCH_RUNTIME BENCH_RAMP=$BENCH_RAMP BENCH_REPS=$BENCH_REPS BENCH_SIZE_MB=$BENCH_SIZE_MB BENCH_JOBS='$BENCH_JOBS' BENCH_FIO_ARGS='$BENCH_FIO_ARGS' BENCH_DMAHBA_ARGS='$BENCH_DMAHBA_ARGS' BENCH_SOFTDMA_ARGS='$BENCH_SOFTDMA_ARGS' BENCH_PROFILES='$BENCH_PROFILES' KERNEL_APPEND='$append'"
 # TCG boots and fio start-ups are slow, and other VMs may share the CPUs
-tmo=$((600 + BENCH_REPS * $(wc -w <<< "$BENCH_JOBS") * 3 * (BENCH_RUNTIME + BENCH_RAMP + 6)))
+tmo=$((600 + BENCH_REPS * ($(wc -w <<< "$BENCH_JOBS") * 3 + 2 * $(wc -w <<< "x $BENCH_PROFILES") * 3) * (BENCH_RUNTIME + BENCH_RAMP + 6)))
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 others0=$(pgrep -c qemu-system || true)
 date_run=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -52,7 +57,7 @@ commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 note "$settings, kernel $label, $cpus vCPUs, 3G; about $((tmo / 120)) min (timeout ${tmo}s)"
 set +e
 vm_run -k "$label" -t "$tmo" -m 3G -c "$cpus" -M "$out/ko" -l "$out/kernel.log" -- \
-	"$settings; export BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB BENCH_JOBS BENCH_FIO_ARGS BENCH_DMAHBA_ARGS
+	"$settings; export BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB BENCH_JOBS BENCH_FIO_ARGS BENCH_DMAHBA_ARGS BENCH_SOFTDMA_ARGS BENCH_PROFILES
 $(cat "$top/scripts/bench-guest.sh")" > "$out/console.log"
 rc=$?
 set -e
@@ -63,7 +68,7 @@ grep -q '^BENCH-DONE' "$out/console.log" || die "the guest did not finish (exit 
 info() { sed -n "s/^BENCH-INFO $1 //p" "$out/console.log" | head -1; }
 
 table=$out/results.md
-awk -v jobs="$BENCH_JOBS" -v alljobs="$alljobs" '
+awk -v jobs="$BENCH_JOBS" -v alljobs="$alljobs" -v profiles="$BENCH_PROFILES" '
 function sorted(s, a,   n, i, j, t) {	# the numbers of s into a[1..n], ascending; n
 	n = split(s, a, " ")
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -74,6 +79,7 @@ function spread(s,   a, n) { n = sorted(s, a); return n > 1 && median(s) > 0 ? 1
 $1 == "BENCH-RUN" {
 	k = $2 SUBSEP $3
 	if ($5 == "ERR") { err[k] = err[k] " " $0; next }
+	if ($5 == "REFUSED") { $1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); refused[k] = $0; next }
 	iops[k] = iops[k] " " $5; mbs[k] = mbs[k] " " ($6 * 1024 / 1000000)
 	p50[k] = p50[k] " " $7; p99[k] = p99[k] " " $8; n[k]++
 	byrep[k SUBSEP $4] = $5; reps[$4] = 1
@@ -120,11 +126,24 @@ END {
 		verdict = (rs >= 1.0 && mp >= 1.0) ? "met" : (rs >= 1.0 ? "not met (per repetition)" : "not met")
 		printf "| %s | %.2f | %.2f | %s | %s |\n", d[j], rs, rn, verdict, (np ? sprintf("%.2f (%.2f-%.2f)", mp, x[1], x[np]) : "-")
 	}
+	# the profile rows (bench-guest.sh: "dmahba:NAME" devices)
+	npl = split("default " profiles, pl, " ")
+	for (o = 1; npl > 1 && o <= no; o++) {
+		j = order[o]
+		if (j != "rr4k32" && j != "sr1m4" || index(" " jobs " ", " " j " ") == 0) continue
+		if (!hdr++) print "\n### softdma profiles\n\n| job | softdma | IOPS | MB/s | × default softdma | × scsi_debug | runs |\n|---|---|---:|---:|---:|---:|---:|"
+		kr = j SUBSEP "dmahba:default"; mr = n[kr] ? median(iops[kr]) : 0; ms = m[j SUBSEP "scsi_debug"]
+		for (i = 1; i <= npl; i++) {
+			k = j SUBSEP "dmahba:" pl[i]; p = (i > 1 ? "profile=" pl[i] : "default")
+			if (!n[k]) { printf "| %s | %s | %s | | | | 0 |\n", d[j], p, refused[k] != "" ? "refused: " refused[k] : "failed"; continue }
+			mi = median(iops[k])
+			printf "| %s | %s | %.0f | %.1f | %s | %s | %d |\n", d[j], p, mi, median(mbs[k]), (mr > 0 ? sprintf("%.2f", mi / mr) : "-"), (ms > 0 ? sprintf("%.2f", mi / ms) : "-"), n[k]
+		}
+	}
 	for (k in err) print "\nErrors:" err[k]
 }' "$out/console.log" > "$table"
 echo
 cat "$table"
-
 
 [ "$doc" != - ] || exit "$rc"
 gen=$out/bench-section.md
@@ -145,13 +164,17 @@ gen=$out/bench-section.md
 	echo "- Devices (I/O scheduler \`none\`, \`max_sectors_kb\` capped at 1024, \`add_random=0\`):"
 	echo "  - null_blk: \`$(info 'params null_blk')\`"
 	echo "  - scsi_debug: \`$(info 'params scsi_debug')\`"
-	echo "  - dmahba: \`$(info 'params dmahba')\` over softdma (\`$(info 'dmahba channels')\` channels)"
+	echo "  - dmahba: \`$(info 'params dmahba')\` over softdma (\`$(info 'dmahba channels')\` channels${BENCH_SOFTDMA_ARGS:+, \`$BENCH_SOFTDMA_ARGS\`})"
 	if grep -q '^BENCH-INFO params-poll ' "$out/console.log"; then
 		echo "  - polled jobs (\`polled ...\` rows, fio \`--hipri=1\`): the three reloaded after the other jobs with \`poll_queues=1\`"
 		echo "    (io_poll: $(sed -n 's/^BENCH-INFO io_poll \([^ ]*\) [^ ]* /\1=/p' "$out/console.log" | tr '\n' ' ' | sed 's/ $//');"
 		echo "    dmahba's debugfs poll counter before and after the polled runs: $(info polled-before), $(info polled-after))"
 	fi
 	sed -n 's/^BENCH-INFO queue /  - queue: /p' "$out/console.log"
+	if grep -q '^BENCH-RUN [^ ]* dmahba:' "$out/console.log"; then
+		echo "  - softdma profiles (last table): after the other jobs, dmahba alone, unloaded and loaded again over softdma"
+		echo "    \`profile=NAME\` (or none: \"default\", the reference) before each run, pre-filled, the profiles in rotated order."
+	fi
 	echo "- fio: \`$(info fio_common) --filename=/dev/<dev>\` plus, per job: 4 KiB \`--rw=randread|randwrite --bs=4k --iodepth=1|32\`;"
 	echo "  1 MiB \`--rw=read|write --bs=1M --iodepth=4\`, and QD32 as \`--numjobs=$(info nproc) --iodepth=$((32 / $(info nproc)))\` on disjoint areas."
 	echo "  Every job covers the first $BENCH_SIZE_MB MiB of the device."

@@ -42,9 +42,9 @@ if [ "$static" = 1 ]; then
 	step "checkpatch --strict"
 	n=0
 	for f in kernel/*.[ch] selftests/modules/*.c; do
-		case "$f" in *.mod.c) continue ;; esac
 		extra=()
 		case "$f" in
+		*.mod.c) continue ;;
 		# TRACE_EVENT() is written the way every trace header is
 		*_trace.h) extra=(--ignore "OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT") ;;
 		# the one place where kernel versions are tested
@@ -86,6 +86,18 @@ ksft=$(mktemp -d "$top/out/ksft.XXXXXX")	# runs may go on side by side
 trap 'rm -rf "$ksft"' EXIT
 ksft_install "$ksft" || fail "selftests build"
 
+# suite "LABEL[ TAG]" APPEND KSFT LOG [ENV]: the installed suite KSFT in a VM booted
+# with init_on_alloc=0 APPEND, ENV before its runner; $out/{tap,kernel}LOG.*;
+# init_on_alloc=0: Debian's kernels zero every heap allocation by default,
+# which would hide from leak_test.sh a response built from uninitialised memory
+suite() {
+	KERNEL_APPEND="init_on_alloc=0$2${KERNEL_APPEND:+ $KERNEL_APPEND}" vm_run -k "${1%% *}" -t "${DMAHBA_VM_TIMEOUT:-3000}" \
+		-m 3G -M "$out" -S "$3" -l "$out/kernel$4.log" -- "cd /kselftest && ${5:-} ./run_kselftest.sh" | tee "$out/tap$4.txt"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" = 0 ] || fail "$1: the VM run did not finish (exit $rc; $out/kernel$4.log)"
+	ksft_verdict "$1" "$out/tap$4.txt" "$out/kernel$4.log" "$3/kselftest-list.txt"
+}
+
 for label in "${labels[@]}"; do
 	step "kernel $label: build"
 	# dmatest.c from the source package of this kernel's release and x.y
@@ -108,15 +120,7 @@ for label in "${labels[@]}"; do
 	echo "modules: $(ls "$out")"
 
 	step "kernel $label: kselftest suite in the VM"
-	# init_on_alloc=0: Debian's kernels zero every heap allocation by
-	# default, which would hide from leak_test.sh a response built from
-	# uninitialised memory
-	KERNEL_APPEND="init_on_alloc=0${KERNEL_APPEND:+ $KERNEL_APPEND}" \
-		vm_run -k "$label" -t "${DMAHBA_VM_TIMEOUT:-3000}" -m 3G -M "$out" -S "$ksft" -l "$out/kernel.log" -- \
-		'cd /kselftest && ./run_kselftest.sh' | tee "$out/tap.txt"
-	rc=${PIPESTATUS[0]}
-	[ "$rc" = 0 ] || fail "$label: the VM run did not finish (exit $rc; $out/kernel.log)"
-	ksft_verdict "$label" "$out/tap.txt" "$out/kernel.log" "$ksft/kselftest-list.txt"
+	suite "$label" "" "$ksft" ""
 
 	# the DMA API bounces every buffer: dmahba must map with the channel's
 	# DMA device (data_test.sh, a few of constraints_test.sh's configurations;
@@ -128,13 +132,8 @@ for label in "${labels[@]}"; do
 		sw=$ksft-swiotlb
 		rm -rf "$sw" && cp -a "$ksft" "$sw"
 		printf 'dmahba:%s\n' data_test.sh constraints_test.sh > "$sw/kselftest-list.txt"
-		KERNEL_APPEND="init_on_alloc=0 swiotlb=force${KERNEL_APPEND:+ $KERNEL_APPEND}" \
-			vm_run -k "$label" -t "${DMAHBA_VM_TIMEOUT:-3000}" -m 3G -M "$out" -S "$sw" -l "$out/kernel-swiotlb.log" -- \
-			'cd /kselftest && CONSTRAINTS_CONFIGS="profile=hidma profile=fsl-edma ring_size=4" ./run_kselftest.sh' |
-			tee "$out/tap-swiotlb.txt"
-		rc=${PIPESTATUS[0]}
-		[ "$rc" = 0 ] || fail "$label swiotlb=force: the VM run did not finish (exit $rc; $out/kernel-swiotlb.log)"
-		ksft_verdict "$label swiotlb=force" "$out/tap-swiotlb.txt" "$out/kernel-swiotlb.log" "$sw/kselftest-list.txt"
+		suite "$label swiotlb=force" " swiotlb=force" "$sw" -swiotlb \
+			'CONSTRAINTS_CONFIGS="profile=hidma profile=fsl-edma ring_size=4"'
 		rm -rf "$sw"
 		summary+=("$label+swiotlb=force: $verdict")
 		verdict=$main_verdict

@@ -47,7 +47,7 @@ echo 1 > $t/events/dmahba/enable
 sg_dd if="$sg" of=/dev/null bs=512 skip=2048 count=2048 bpt=2048
 echo 0 > $t/events/dmahba/enable
 tag=$(grep -m1 -o 'io_map_transfer: tag=[0-9]* offset=0 length=262144' $t/trace | sed 's/.*tag=\([0-9]*\).*/\1/')
-grep "tag=$tag " $t/trace | sed 's/^ *//' 
+grep "tag=$tag " $t/trace | sed 's/^ *//'
 say "dmahba debugfs stats"
 cat /sys/kernel/debug/dmahba/*/stats
 say "rmmod dmahba softdma"

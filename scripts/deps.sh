@@ -10,7 +10,7 @@
 #
 # Usage: scripts/deps.sh [--no-src]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 cache=$top/.cache/linux-src
 
 # iscsi-test-cu (libiscsi-bin) and mdadm are carried into the guests
@@ -23,10 +23,7 @@ installed=$(dpkg-query -W -f='${db:Status-Abbrev}${Package}\n' "${pkgs[@]}" 2>/d
 missing=()
 for p in "${pkgs[@]}"; do grep -qx "$p" <<< "$installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "deps: missing packages; as root: apt-get install ${missing[*]}" >&2
-		exit 1
-	fi
+	[ "$(id -u)" = 0 ] || die "missing packages; as root: apt-get install ${missing[*]}"
 	echo "deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q >/dev/null
@@ -34,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 img=$(dpkg-query -W -f='${Version}' linux-image-amd64)
 hdr=$(dpkg-query -W -f='${Version}' linux-headers-amd64)
-[ "$img" = "$hdr" ] || { echo "deps: linux-image-amd64 ($img) and linux-headers-amd64 ($hdr) differ" >&2; exit 1; }
+[ "$img" = "$hdr" ] || die "linux-image-amd64 ($img) and linux-headers-amd64 ($hdr) differ"
 
 [ "${1:-}" = --no-src ] && exit 0
 tarball=/usr/src/linux-source-6.1.tar.xz

@@ -143,8 +143,7 @@ cmd_prepare() {
 	exec 8>&-
 }
 
-# load_info LABEL: set L_* for a prepared kernel
-# (LABEL debug: debug-kernel.sh's, KVER, MODROOT and KDIR from the environment)
+# load_info LABEL: set L_* for a prepared kernel (LABEL debug: see the usage)
 load_info() {
 	if [ "$1" = debug ]; then
 		L_SUITE='' L_CHROOT='' L_ROOT=$MODROOT L_KVER=$KVER L_MODDIR=$MODROOT/lib/modules/$KVER L_KDIR=${KDIR:-}
