@@ -178,17 +178,7 @@ gen=$out/bench-section.md
 	echo "- fio: \`$(info fio_common) --filename=/dev/<dev>\` plus, per job: 4 KiB \`--rw=randread|randwrite --bs=4k --iodepth=1|32\`;"
 	echo "  1 MiB \`--rw=read|write --bs=1M --iodepth=4\`, and QD32 as \`--numjobs=$(info nproc) --iodepth=$((32 / $(info nproc)))\` on disjoint areas."
 	echo "  Every job covers the first $BENCH_SIZE_MB MiB of the device."
-	echo "- Fairness: before the measured runs the whole $BENCH_SIZE_MB MiB area of each device is written (1 MiB, QD4),"
-	echo "  because the three keep data differently: scsi_debug allocates its whole store at load (reads of"
-	echo "  unwritten blocks copy zeros from it), while null_blk (memory_backed) and dmahba allocate pages on first"
-	echo "  write and serve holes without a page of their own (null_blk zero-fills, dmahba reads one shared zero"
-	echo "  page through the DMA channel). Reads therefore all copy real data, and writes overwrite existing pages."
-	echo "- Each job runs on the three devices in turn, $BENCH_REPS times, in a rotated device order at each"
-	echo "  repetition; the figures are medians. \"spread\" is (max − min) / median of the IOPS over the runs."
-	echo "  The last column divides dmahba's IOPS by scsi_debug's of the same repetition (the two ran within"
-	echo "  seconds of each other) and gives the median and the range of those ratios: how far one run can be off."
-	echo "- Latency is fio's total latency (submission + completion, \`--lat_percentiles=1\`): null_blk and"
-	echo "  scsi_debug complete inside the submission system call, so completion latency alone would hide their cost."
+	echo "- Method (pre-fill, device rotation, spread, latency): \"How make bench measures\", above the markers."
 	echo
 	cat "$table"
 	echo
