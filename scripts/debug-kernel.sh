@@ -9,120 +9,22 @@
 # kmemleak object or a DMA-API error fails the run.
 #
 # The kernel is x86_64_defconfig with what a serial-console VM does not use
-# turned off, plus the fragment below and what the suite needs (selftests/config). Its cache key hashes the fragment and
-# the source's and compiler's versions: $DMAHBA_CACHE/debug-kernel-<key>/
+# turned off, plus selftests/debug.config and what the suite needs
+# (selftests/config). Its cache key hashes both and the source's and
+# compiler's versions: $DMAHBA_CACHE/debug-kernel-<key>/
 # holds linux/ (the tree), root/ (modules_install) and build.log. The first
 # build takes 20-40 minutes on two cores. The run's files live in
 # $DMAHBA_CACHE/check-debug; its logs are copied to out/check-debug.
 #
-# Usage: scripts/debug-kernel.sh [--build-only | --no-build]
-# Environment: DMAHBA_CACHE (/var/cache/dmahba), DMAHBA_TESTS, DMAHBA_DEBUG_TIMEOUT
-# (VM timeout, 14400 s), DMAHBA_DEBUG_SCALE (factor on the per-test timeout, 4),
-# DMAHBA_DEBUG_MEM (4G), DMAHBA_DEBUG_JOBS (make -j, 2)
+# Environment: DMAHBA_CACHE (/var/cache/dmahba), DMAHBA_TESTS
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cache=$(readlink -m "${DMAHBA_CACHE:-/var/cache/dmahba}")
 srctar=/usr/src/linux-source-6.1.tar.xz
 srcpkg=linux-source-6.1
-case "${1:-}" in
---build-only | --no-build | "") ;;
-*) sed -n '/^# Usage/,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
-esac
 
-# Merged over x86_64_defconfig; every line is checked in the final .config.
-# No line that changes nothing (checked on 6.1: what defconfig leaves unset,
-# the other members of a choice, what depends on an option turned off).
-fragment=$(cat - "$top/selftests/config" <<'EOF'
-CONFIG_LOCALVERSION="-dmahba-debug"
-# CONFIG_LOCALVERSION_AUTO is not set
-# CONFIG_WERROR is not set
-# --- modules: ours are built against this tree with M=
-CONFIG_MODULES=y
-CONFIG_MODULE_UNLOAD=y
-CONFIG_MODULE_COMPRESS_NONE=y
-# --- what vm.sh's guest needs: two 8250 ports, an uncompressed cpio
-# initramfs, devtmpfs, tmpfs, ACPI power-off
-CONFIG_SERIAL_8250=y
-CONFIG_SERIAL_8250_CONSOLE=y
-CONFIG_DEVTMPFS=y
-CONFIG_BLK_DEV_INITRD=y
-CONFIG_TMPFS=y
-CONFIG_ACPI=y
-CONFIG_HZ_250=y
-CONFIG_PREEMPT=y
-# --- what the VM does not need (build time): no network at all (and so
-# nothing that depends on it), no graphics, sound, USB, EFI, 32-bit
-# emulation, extra file systems
-# CONFIG_NET is not set
-# CONFIG_EFI is not set
-# CONFIG_IA32_EMULATION is not set
-# CONFIG_KEXEC is not set
-# CONFIG_CRASH_DUMP is not set
-# CONFIG_ISO9660_FS is not set
-# CONFIG_MSDOS_FS is not set
-# CONFIG_VFAT_FS is not set
-# CONFIG_QUOTA is not set
-# CONFIG_HW_RANDOM is not set
-# CONFIG_WATCHDOG is not set
-# CONFIG_SECURITY is not set
-# CONFIG_DRM is not set
-# CONFIG_AGP is not set
-# CONFIG_SOUND is not set
-# CONFIG_USB_SUPPORT is not set
-# CONFIG_HID is not set
-# CONFIG_INPUT_JOYSTICK is not set
-# CONFIG_INPUT_TABLET is not set
-# CONFIG_INPUT_TOUCHSCREEN is not set
-# CONFIG_ATA is not set
-# CONFIG_PCCARD is not set
-# CONFIG_HIBERNATION is not set
-# CONFIG_VIRTUALIZATION is not set
-# CONFIG_AMD_IOMMU is not set
-CONFIG_DEBUG_INFO_NONE=y
-# --- SCSI, block and DMA (beside selftests/config's): as Debian builds them
-CONFIG_BLK_DEV_BSG=y
-CONFIG_SCSI_LOGGING=y
-CONFIG_SCSI_SCAN_ASYNC=y
-# CONFIG_SCSI_PROC_FS is not set
-CONFIG_SCSI_LOWLEVEL=y
-CONFIG_BLK_DEV_INTEGRITY=y
-CONFIG_BLK_DEBUG_FS=y
-CONFIG_BLK_DEV=y
-CONFIG_CONFIGFS_FS=m
-CONFIG_EXT4_FS=y
-CONFIG_INTEL_IDMA64=m
-CONFIG_FTRACE=y
-CONFIG_EVENT_TRACING=y
-# --- the debug options
-CONFIG_DEBUG_KERNEL=y
-CONFIG_KASAN=y
-CONFIG_KASAN_GENERIC=y
-CONFIG_KASAN_INLINE=y
-CONFIG_KASAN_VMALLOC=y
-CONFIG_UBSAN=y
-CONFIG_UBSAN_BOUNDS=y
-CONFIG_PROVE_LOCKING=y
-CONFIG_LOCKDEP_BITS=16
-CONFIG_LOCKDEP_CHAINS_BITS=17
-CONFIG_DEBUG_ATOMIC_SLEEP=y
-CONFIG_DEBUG_PREEMPT=y
-CONFIG_DMA_API_DEBUG=y
-CONFIG_DMA_API_DEBUG_SG=y
-CONFIG_DEBUG_KMEMLEAK=y
-# CONFIG_DEBUG_KMEMLEAK_AUTO_SCAN is not set
-CONFIG_DEBUG_KMEMLEAK_MEM_POOL_SIZE=16000
-CONFIG_DEBUG_OBJECTS=y
-CONFIG_DEBUG_OBJECTS_FREE=y
-CONFIG_DEBUG_OBJECTS_TIMERS=y
-CONFIG_DEBUG_OBJECTS_WORK=y
-CONFIG_DEBUG_OBJECTS_ENABLE_DEFAULT=1
-CONFIG_DEBUG_SG=y
-CONFIG_DEBUG_LIST=y
-CONFIG_DETECT_HUNG_TASK=y
-CONFIG_DEFAULT_HUNG_TASK_TIMEOUT=120
-CONFIG_RCU_CPU_STALL_TIMEOUT=60
-EOF
-)
+# selftests/debug.config and selftests/config, merged over x86_64_defconfig
+fragment=$(cat "$top/selftests/debug.config" "$top/selftests/config")
 
 srcver=$(dpkg-query -W -f='${Version}' "$srcpkg" 2>/dev/null) || die "$srcpkg is not installed (make deps)"
 ccver=$(gcc -dumpfullversion 2>/dev/null || gcc -dumpversion)
@@ -167,7 +69,7 @@ build_kernel() {
 		touch "$kcache/configured"
 	fi
 	check_config "$kdir/.config" >&2 || die "the fragment does not survive olddefconfig"
-	if ! { nice -n 19 make -C "$kdir" -j"${DMAHBA_DEBUG_JOBS:-2}" bzImage modules &&
+	if ! { nice -n 19 make -C "$kdir" -j2 bzImage modules &&
 	       nice -n 19 make -C "$kdir" -s modules_install INSTALL_MOD_PATH="$mroot" INSTALL_MOD_STRIP=1; } >> "$log" 2>&1; then
 		tail -20 "$log" >&2
 		die "kernel build failed (log: $log)"
@@ -179,12 +81,8 @@ build_kernel() {
 mkdir -p "$cache"
 exec 9> "$kcache.lock"
 if ! flock -n 9; then note "another build of $kcache is running; waiting for it"; flock 9; fi
-if [ ! -e "$kcache/built" ]; then
-	[ "${1:-}" != --no-build ] || die "no debug kernel in $kcache (run without --no-build)"
-	build_kernel
-fi
+[ -e "$kcache/built" ] || build_kernel
 exec 9>&-
-[ "${1:-}" != --build-only ] || { echo "$kcache"; exit 0; }
 KVER=$(cat "$kcache/kernelrelease")
 VMLINUZ=$kdir/arch/x86/boot/bzImage
 MODROOT=$mroot
@@ -211,7 +109,7 @@ step "build and install the kselftest suite"
 ksft_install "$run/ksft" "$kdir/tools/testing/selftests" > "$run/selftests-build.log" 2>&1 ||
 	{ cat "$run/selftests-build.log"; die "selftests build"; }
 t=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$run/ksft/dmahba/settings")
-sed -i "s/^timeout=.*/timeout=$((${t:-45} * ${DMAHBA_DEBUG_SCALE:-4}))/" "$run/ksft/dmahba/settings"
+sed -i "s/^timeout=.*/timeout=$((${t:-45} * 4))/" "$run/ksft/dmahba/settings"
 tail -1 "$run/selftests-build.log"
 
 # kmemleak: boot-time suspects are cleared first, so that the scan after the
@@ -228,7 +126,7 @@ rc=$?
 echo "=== dma-api errors: $(cat $dma/error_count 2>/dev/null || echo unavailable) ==="
 if [ -w $kml ]; then echo scan > $kml; sleep 6; echo scan > $kml; cat $kml; else echo "=== no kmemleak ==="; fi
 exit $rc'
-vm_run -k debug -t "${DMAHBA_DEBUG_TIMEOUT:-14400}" -m "${DMAHBA_DEBUG_MEM:-4G}" -M "$run/ko" \
+vm_run -k debug -t 14400 -m 4G -M "$run/ko" \
 	-S "$run/ksft" -l "$res/kernel.log" -- "$guest" | tee "$res/console.txt"
 rc=${PIPESTATUS[0]}
 [ "$rc" = 0 ] || fail "the VM run did not finish cleanly (exit $rc)"

@@ -8,7 +8,7 @@
 #
 # Usage: kernels.sh COMMAND ARGS
 #   prepare LABEL       make the kernel available (debootstrap and apt-get for
-#                       the chroot ones; V=1 shows their output); idempotent
+#                       the chroot ones); idempotent
 #   info LABEL          shell-sourceable KVER VMLINUZ MODROOT (the tree holding
 #                       lib/modules/KVER: its chroot, "" for 6.1)
 #   make LABEL [--out OUT] [--dir DIR]... [ARGS]
@@ -87,7 +87,6 @@ chroot_exec() {
 quiet() {
 	local log=$1
 	shift
-	if [ "${V:-0}" = 1 ]; then "$@" 2>&1 | tee -a "$log"; return "${PIPESTATUS[0]}"; fi
 	"$@" >> "$log" 2>&1 || { tail -n 40 "$log" >&2; note "'$*' failed; log: $log"; return 1; }
 }
 
