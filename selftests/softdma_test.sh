@@ -332,12 +332,21 @@ extremes() {
 }
 with_softdma "max_seg_size=4096 copy_align=6 ring_size=4 residue=segment" extremes
 
+# no_halt RING: a failed descriptor neither halts the channel nor aborts the
+# ones behind it; tx_status reports it DMA_ERROR until its ring slot is reused
 no_halt() {
 	ksft_check "$_p: debugfs and parameter state halt_on_error 0" \
 		[ "$(kstat halt_on_error)" = 0 -a "$(param halt_on_error)" = N ]
-	expect_cons 4294967295 0 0 burst
+	expect_cons 4294967295 0 "$1" burst
+	f0=$(kstat failed) a0=$(kstat aborted)
+	knob fail_mode read
+	knob fail_nth 2
+	run nohalt 2 "$1"
+	ksft_check "$_p: one descriptor failed, none aborted, the channel not halted" \
+		[ $(($(kstat failed) - f0)) = 1 -a $(($(kstat aborted) - a0)) = 0 -a "$(kstat halted)" = 0 ]
 }
-with_softdma "halt_on_error=0" no_halt
+with_softdma "halt_on_error=0" no_halt 0
+with_softdma "halt_on_error=0 ring_size=4" no_halt 4
 
 residue_at() {
 	expect_cons 4294967295 0 0 "$1"

@@ -1172,6 +1172,122 @@ out:
 }
 
 /*
+ * nohalt N RING: on a channel that does not halt (softdma loaded with
+ * halt_on_error=0; fail_nth=N and fail_mode=read set by the caller), COUNT
+ * 4 KiB transfers (RING, or 8 with an unlimited ring) issued at once: the
+ * Nth fails with its result and its full residue, the ones queued behind it
+ * complete with their data, all callbacks in order, the channel is not
+ * halted. tx_status reads the failed cookie DMA_ERROR, the others
+ * DMA_COMPLETE. With RING (the channel's ring_size, not 0), one transfer at
+ * a time after that: the failed cookie reads DMA_ERROR while fewer than RING
+ * cookies were assigned after it, DMA_COMPLETE from then on (its status
+ * slot reused, as on a hardware ring).
+ */
+static int sdt_test_nohalt(unsigned int nth, unsigned int ring)
+{
+	unsigned int count = ring ?: 8, i, age;
+	struct dma_chan *chan = sdt_chans[0];
+	struct sdt_buf src = { }, dst = { };
+	enum dma_status s, want;
+	struct sdt_xfer *x, lx;
+	int ret;
+
+	if (!nth || nth > count || count > 64)
+		return sdt_fail("usage: nohalt N RING, 1 <= N <= (RING or 8), RING <= 64");
+	x = kcalloc(count, sizeof(*x), GFP_KERNEL);
+	if (!x)
+		return sdt_fail("no memory");
+	ret = sdt_buf_alloc(&src, chan, count * SZ_4K);
+	if (!ret)
+		ret = sdt_buf_alloc(&dst, chan, count * SZ_4K);
+	if (ret)
+		goto out;
+	get_random_bytes(src.cpu, count * SZ_4K);
+	memset(dst.cpu, SDT_POISON, count * SZ_4K);
+	sdt_to_dev(&src);
+	sdt_to_dev(&dst);
+	for (i = 0; i < count; i++) {
+		if (sdt_memcpy(chan, dst.dma + i * SZ_4K, src.dma + i * SZ_4K,
+			       SZ_4K, &x[i]) < 0) {
+			ret = sdt_fail("prep/submit %u failed", i);
+			goto out_reset;
+		}
+	}
+	dma_async_issue_pending(chan);
+	for (i = 0; i < count; i++) {
+		bool failed = i == nth - 1;
+
+		if (!sdt_wait(&x[i])) {
+			ret = sdt_fail("transfer %u: no callback (is fail_nth=%u set?)", i, nth);
+			goto out_reset;
+		}
+		if (x[i].res.result != (failed ? DMA_TRANS_READ_FAILED : DMA_TRANS_NOERROR) ||
+		    x[i].res.residue != (failed ? SZ_4K : 0) ||
+		    atomic_read(&x[i].called) != 1 || !x[i].ctx_ok ||
+		    (i && x[i].seq <= x[i - 1].seq)) {
+			ret = sdt_fail("transfer %u: result %d residue %u calls %d, want result %d",
+				       i, x[i].res.result, x[i].res.residue,
+				       atomic_read(&x[i].called),
+				       failed ? DMA_TRANS_READ_FAILED : DMA_TRANS_NOERROR);
+			goto out_reset;
+		}
+	}
+	for (i = 0; i < count; i++) {
+		want = i == nth - 1 ? DMA_ERROR : DMA_COMPLETE;
+		s = sdt_status(chan, x[i].cookie, NULL);
+		if (s != want) {
+			ret = sdt_fail("transfer %u: tx_status %d, want %d", i, s, want);
+			goto out_reset;
+		}
+	}
+	sdt_to_cpu(&dst);
+	for (i = 0; i < count; i++) {
+		u8 *d = dst.cpu + i * SZ_4K;
+
+		if (i == nth - 1 ? sdt_find_not(d, SZ_4K, SDT_POISON) >= 0 :
+		    memcmp(d, src.cpu + i * SZ_4K, SZ_4K)) {
+			ret = sdt_fail("transfer %u%s: destination %s", i,
+				       i == nth - 1 ? " (failed)" : "",
+				       i == nth - 1 ? "written" : "differs");
+			goto out_reset;
+		}
+	}
+	/* a ring's worth of later cookies reuses the failed one's slot */
+	for (age = count - nth; ring && age <= ring; age++) {
+		want = age < ring ? DMA_ERROR : DMA_COMPLETE;
+		s = sdt_status(chan, x[nth - 1].cookie, NULL);
+		if (s != want) {
+			ret = sdt_fail("failed cookie, %u later cookies: tx_status %d, want %d",
+				       age, s, want);
+			goto out_reset;
+		}
+		if (sdt_memcpy(chan, dst.dma, src.dma, SZ_4K, &lx) < 0) {
+			ret = sdt_fail("prep/submit after the failure failed (halted?)");
+			goto out_reset;
+		}
+		dma_async_issue_pending(chan);
+		ret = sdt_check_done(chan, &lx, "memcpy after the failure");
+		if (ret)
+			goto out_reset;
+	}
+	if (!ring) {
+		if (sdt_memcpy(chan, dst.dma, src.dma, SZ_4K, &lx) < 0) {
+			ret = sdt_fail("prep/submit after the failure failed (halted?)");
+			goto out_reset;
+		}
+		dma_async_issue_pending(chan);
+		ret = sdt_check_done(chan, &lx, "memcpy after the failure");
+	}
+out_reset:
+	dmaengine_terminate_sync(chan);
+out:
+	sdt_buf_free(&dst);
+	sdt_buf_free(&src);
+	kfree(x);
+	return ret;
+}
+
+/*
  * fail_every K: with fail_every=K set by the caller, twice: K transfers,
  * the Kth fails, then a reset.
  */
@@ -2080,6 +2196,8 @@ static int sdt_run(char *cmd)
 		sdt_test_terminate_cb();
 	else if (!strcmp(name, "fail"))
 		sdt_test_fail(a, mode, b);
+	else if (!strcmp(name, "nohalt"))
+		sdt_test_nohalt(a, b);
 	else if (!strcmp(name, "fail_every"))
 		sdt_test_fail_every(a);
 	else if (!strcmp(name, "stall"))
