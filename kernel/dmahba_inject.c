@@ -243,6 +243,27 @@ static bool dmahba_inject_bb_clear(struct dmahba_inject *inj, u64 s, u64 e)
 }
 
 /*
+ * Make @r (room for @cap ranges, allocated without @lock) the list's array
+ * if it is larger and holds the list; called with @lock held. Return what
+ * the caller frees after dropping @lock: the old array, or @r unused.
+ */
+static struct dmahba_inject_range *
+dmahba_inject_bb_install(struct dmahba_inject *inj,
+			 struct dmahba_inject_range *r, unsigned int cap)
+{
+	struct dmahba_inject_range *old = r;
+
+	lockdep_assert_held(&inj->lock);
+	if (cap > inj->cap_bb && inj->nr_bb <= cap) {
+		memcpy(r, inj->bb, inj->nr_bb * sizeof(*r));
+		old = inj->bb;
+		inj->bb = r;
+		inj->cap_bb = cap;
+	}
+	return old;
+}
+
+/*
  * Room for @more ranges beyond those held, for a debugfs writer (process
  * context, under @mutex, without @lock): 0, -ENOSPC beyond
  * DMAHBA_INJECT_MAX_RANGES, or -ENOMEM. Writes may meanwhile only shrink
@@ -268,14 +289,8 @@ static int dmahba_inject_bb_reserve(struct dmahba_inject *inj,
 		r = kmalloc_array(cap, sizeof(*r), GFP_KERNEL);
 		if (!r)
 			return -ENOMEM;
-		old = r;
 		spin_lock_irqsave(&inj->lock, flags);
-		if (cap > inj->cap_bb && inj->nr_bb <= cap) {
-			memcpy(r, inj->bb, inj->nr_bb * sizeof(*r));
-			old = inj->bb;
-			inj->bb = r;
-			inj->cap_bb = cap;
-		}
+		old = dmahba_inject_bb_install(inj, r, cap);
 		spin_unlock_irqrestore(&inj->lock, flags);
 		kfree(old);
 	}
@@ -520,14 +535,8 @@ static bool dmahba_inject_bb_clear_io(struct dmahba_inject *inj, u64 lba,
 	r = kmalloc_array(cap, sizeof(*r), GFP_NOWAIT | __GFP_NOWARN);
 	if (!r)
 		return false;
-	old = r;
 	spin_lock_irqsave(&inj->lock, flags);
-	if (cap > inj->cap_bb && inj->nr_bb <= cap) {
-		memcpy(r, inj->bb, inj->nr_bb * sizeof(*r));
-		old = inj->bb;
-		inj->bb = r;
-		inj->cap_bb = cap;
-	}
+	old = dmahba_inject_bb_install(inj, r, cap);
 	ok = dmahba_inject_bb_clear(inj, lba, e);
 	spin_unlock_irqrestore(&inj->lock, flags);
 	kfree(old);

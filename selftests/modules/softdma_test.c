@@ -1047,6 +1047,28 @@ out:
 }
 
 /*
+ * Buffers for @count 4 KiB transfers on @chan: a random source and a
+ * destination of SDT_POISON, both handed to the device; 0 or the failure
+ * (the caller frees what was allocated with sdt_buf_free()).
+ */
+static int sdt_batch_bufs(struct dma_chan *chan, struct sdt_buf *src,
+			  struct sdt_buf *dst, unsigned int count)
+{
+	int ret;
+
+	ret = sdt_buf_alloc(src, chan, count * SZ_4K);
+	if (!ret)
+		ret = sdt_buf_alloc(dst, chan, count * SZ_4K);
+	if (ret)
+		return ret;
+	get_random_bytes(src->cpu, count * SZ_4K);
+	memset(dst->cpu, SDT_POISON, count * SZ_4K);
+	sdt_to_dev(src);
+	sdt_to_dev(dst);
+	return 0;
+}
+
+/*
  * fail N MODE [COUNT]: with fail_nth=N and fail_mode=MODE set by the
  * caller, COUNT 4 KiB transfers: the first N-1 succeed, the Nth fails with
  * MODE, the rest are aborted, all with callbacks in order; the channel is
@@ -1069,15 +1091,9 @@ static int sdt_test_fail(unsigned int nth, const char *mode, unsigned int count)
 	x = kcalloc(count, sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return sdt_fail("no memory");
-	ret = sdt_buf_alloc(&src, chan, count * SZ_4K);
-	if (!ret)
-		ret = sdt_buf_alloc(&dst, chan, count * SZ_4K);
+	ret = sdt_batch_bufs(chan, &src, &dst, count);
 	if (ret)
 		goto out;
-	get_random_bytes(src.cpu, count * SZ_4K);
-	memset(dst.cpu, SDT_POISON, count * SZ_4K);
-	sdt_to_dev(&src);
-	sdt_to_dev(&dst);
 	/* prepared before the failure, submitted after it */
 	late = dmaengine_prep_dma_memcpy(chan, dst.dma, src.dma, SZ_4K,
 					 DMA_CTRL_ACK | DMA_PREP_INTERRUPT);
@@ -1197,15 +1213,9 @@ static int sdt_test_nohalt(unsigned int nth, unsigned int ring)
 	x = kcalloc(count, sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return sdt_fail("no memory");
-	ret = sdt_buf_alloc(&src, chan, count * SZ_4K);
-	if (!ret)
-		ret = sdt_buf_alloc(&dst, chan, count * SZ_4K);
+	ret = sdt_batch_bufs(chan, &src, &dst, count);
 	if (ret)
 		goto out;
-	get_random_bytes(src.cpu, count * SZ_4K);
-	memset(dst.cpu, SDT_POISON, count * SZ_4K);
-	sdt_to_dev(&src);
-	sdt_to_dev(&dst);
 	for (i = 0; i < count; i++) {
 		if (sdt_memcpy(chan, dst.dma + i * SZ_4K, src.dma + i * SZ_4K,
 			       SZ_4K, &x[i]) < 0) {
