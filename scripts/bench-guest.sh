@@ -42,20 +42,14 @@ NULL_PARAMS="nr_devices=1 queue_mode=2 irqmode=1 memory_backed=1 gb=1 bs=512 sub
 SDEBUG_PARAMS="dev_size_mb=$SIZE_MB delay=0 submit_queues=$NPROC max_queue=128"
 DMAHBA_PARAMS="dev_size_mb=$SIZE_MB nr_channels=$NPROC can_queue=128${BENCH_DMAHBA_ARGS:+ $BENCH_DMAHBA_ARGS}"
 SOFTDMA_PARAMS=${BENCH_SOFTDMA_ARGS:-}
-# The polled jobs (p*) run on the same three devices reloaded with one poll
-# queue each, after the interrupt-mode jobs, rather than on devices loaded
-# with poll_queues=1 throughout: scsi_debug and dmahba take their poll queue
-# out of their submit queues / DMA channels (with 2 vCPUs: one interrupt-mode
-# queue left instead of two), so a permanent poll queue would change what the
-# interrupt-mode jobs measure. null_blk adds its poll queue beside its submit
-# queues; it is reloaded the same way for symmetry.
+# The polled jobs (p*) run after the others on the three devices reloaded with
+# one poll queue: scsi_debug and dmahba take it out of their submit queues / DMA
+# channels, which would change what the interrupt-mode jobs measure.
 POLL_PARAMS="poll_queues=1"
 
-info "kernel $(uname -r)"
-info "nproc $NPROC"
+info "kernel $(uname -r)"; info "nproc $NPROC"; info "fio $(fio --version)"
 info "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 info "mem_mb $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)"
-info "fio $(fio --version)"
 # disk DEV: its block device name (dmahba:PROFILE: dmahba's)
 disk() {
 	case $1 in null_blk) echo nullb0 ;; *) disk_of "${1%%:*}" ;; esac
@@ -197,6 +191,28 @@ polled_counts() {
 	echo "dmahba_polled=$n"
 }
 
+# profile JOB (BENCH_PERF): one more run of JOB on each device, no ramp, under
+# perf (cpu-clock every 250 µs of each CPU, call graphs): the µs per I/O of
+# each kernel function with its callees, and of every task but the idle one
+# ("(busy)", user and kernel); the idle task's samples are left out.
+profile() {
+	a=$(job_args "$1")
+	for dev in $DEVS; do
+		# shellcheck disable=SC2086
+		perf record -q -e cpu-clock -c 250000 -a -g -o /tmp/perf.data -- fio --name="$1" \
+			--filename="/dev/$(disk "$dev")" $FIO_COMMON $a --time_based --runtime="$RUNTIME" \
+			> /tmp/fio.out 2> /tmp/fio.err || die "perf record of $1 on $dev: $(head -c 300 /tmp/fio.err)"
+		perf report -i /tmp/perf.data --stdio -n --no-children --sort comm -g none > /tmp/perf.comm 2> /dev/null
+		perf report -i /tmp/perf.data --stdio --children --percentage absolute --sort sym -g none --percent-limit 0.5 \
+			--comms "$(awk '$1 ~ /%$/ && $3 != "swapper" { printf "%s%s", s, $3; s = "," }' /tmp/perf.comm)" 2> /dev/null |
+			awk -v d="$dev" -v ios="$(awk -F';' '$1 == 3 { print ($8 * $9 + $49 * $50) / 1000 }' /tmp/fio.out)" '
+			FNR == NR { if ($1 ~ /%$/) { n += $2; if ($3 != "swapper") b += $2 }; next }
+			FNR == 1 { print "BENCH-PERF", d, "(busy)", b * 250 / ios }
+			$1 ~ /%$/ && $3 == "[k]" && $4 !~ /^0x/ { print "BENCH-PERF", d, $4, $1 / 100 * n * 250 / ios }' /tmp/perf.comm -
+	done
+	rm -f /tmp/perf.data
+}
+
 IRQ_JOBS='' POLL_JOBS=''
 for job in $JOBS; do
 	case $job in p*) POLL_JOBS="$POLL_JOBS $job" ;; *) IRQ_JOBS="$IRQ_JOBS $job" ;; esac
@@ -205,6 +221,7 @@ if [ -n "$IRQ_JOBS" ]; then
 	load_devices irq
 	prefill
 	run_jobs "$IRQ_JOBS" "$DEVS"
+	[ -z "${BENCH_PERF:-}" ] || case " $IRQ_JOBS " in *" $BENCH_PERF "*) profile "$BENCH_PERF" ;; esac
 	[ -z "$POLL_JOBS" ] || unload_devices
 fi
 if [ -n "$POLL_JOBS" ]; then
@@ -213,6 +230,7 @@ if [ -n "$POLL_JOBS" ]; then
 	info "polled-before $(polled_counts)"
 	run_jobs "$POLL_JOBS" "$DEVS"
 	info "polled-after $(polled_counts)"
+	[ -z "${BENCH_PERF:-}" ] || case " $POLL_JOBS " in *" $BENCH_PERF "*) profile "$BENCH_PERF" ;; esac
 fi
 # the softdma profiles: dmahba alone, in rotated profile order, beside a
 # reference (dmahba:default) reloaded the same way

@@ -17,14 +17,15 @@
 #   BENCH_JOBS subset of rr4k1 rw4k1 rr4k32 rw4k32 sr1m4 sw1m4 sr1m32 sw1m32
 #   prr4k1 prr4k32 [all]; the p* jobs are polled (io_uring --hipri=1) on the
 #   devices reloaded with poll_queues=1, after the others
-#   BENCH_FIO_ARGS more fio options for every run, BENCH_DMAHBA_ARGS more dmahba
-#   parameters, BENCH_SOFTDMA_ARGS more softdma parameters (whole run; no
-#   quotes or backslashes in these three)
+#   BENCH_FIO_ARGS more fio options for every run, BENCH_DMAHBA_ARGS more dmahba,
+#   BENCH_SOFTDMA_ARGS more softdma parameters (no quotes or backslashes)
 #   BENCH_PROFILES softdma profiles [ioat zynqmp_dma dw-axi-dmac fsl-edma hidma
 #   pl330; "" for none]: at the end, dmahba alone reloaded over softdma with
 #   each profile=NAME and with none, for those of rr4k32 sr1m4 in BENCH_JOBS
-#   BENCH_CPUS [2]  KERNEL_APPEND guest command line additions (vm_run)
-#   BENCH_DOC results file [docs/bench.md; "-" for none]
+#   BENCH_PERF a job of BENCH_JOBS [none]: one more run of it per device under
+#   perf (linux-perf), a table of CPU µs per I/O by kernel function
+#   BENCH_CPUS [2]  KERNEL_APPEND guest command line additions (vm_run)  BENCH_DOC
+#   results file [docs/bench.md; "-" for none]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ "${1:-}" != --help ] || { sed -n '3,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0; }
@@ -42,13 +43,17 @@ done
 for j in $BENCH_JOBS; do
 	[[ " $alljobs " = *" $j "* ]] || die "unknown job '$j'"
 done
+BENCH_PERF=${BENCH_PERF:-}
+[[ -z "$BENCH_PERF" || " $BENCH_JOBS " = *" $BENCH_PERF "* ]] || die "BENCH_PERF=$BENCH_PERF: not one of BENCH_JOBS"
+[ -z "$BENCH_PERF" ] || { [ -x /usr/bin/perf ] || die "BENCH_PERF needs perf: apt-get install linux-perf"; export VM_BINS=/usr/bin/perf; }
 
 rm -rf "$out"
 # a snapshot of the modules: the build cache is shared with other runs
 "$top/scripts/kernels.sh" make "$label" --out "$out/ko" --dir kernel > /dev/null
-settings="BENCH_RUNTIME=$BENCH_RUNTIME BENCH_RAMP=$BENCH_RAMP BENCH_REPS=$BENCH_REPS BENCH_SIZE_MB=$BENCH_SIZE_MB BENCH_JOBS='$BENCH_JOBS' BENCH_FIO_ARGS='$BENCH_FIO_ARGS' BENCH_DMAHBA_ARGS='$BENCH_DMAHBA_ARGS' BENCH_SOFTDMA_ARGS='$BENCH_SOFTDMA_ARGS' BENCH_PROFILES='$BENCH_PROFILES' KERNEL_APPEND='$append'"
+settings="BENCH_RUNTIME=$BENCH_RUNTIME BENCH_RAMP=$BENCH_RAMP BENCH_REPS=$BENCH_REPS BENCH_SIZE_MB=$BENCH_SIZE_MB BENCH_JOBS='$BENCH_JOBS' BENCH_FIO_ARGS='$BENCH_FIO_ARGS' BENCH_DMAHBA_ARGS='$BENCH_DMAHBA_ARGS' BENCH_SOFTDMA_ARGS='$BENCH_SOFTDMA_ARGS' BENCH_PROFILES='$BENCH_PROFILES' BENCH_PERF='$BENCH_PERF' KERNEL_APPEND='$append'"
 # TCG boots and fio start-ups are slow, and other VMs may share the CPUs
 tmo=$((600 + BENCH_REPS * ($(wc -w <<< "$BENCH_JOBS") * 3 + 2 * $(wc -w <<< "x $BENCH_PROFILES") * 3) * (BENCH_RUNTIME + BENCH_RAMP + 6)))
+[ -z "$BENCH_PERF" ] || tmo=$((tmo + 3 * (BENCH_RUNTIME + 60)))
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 others0=$(pgrep -c qemu-system || true)
 date_run=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -57,7 +62,7 @@ commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 note "$settings, kernel $label, $cpus vCPUs, 3G; about $((tmo / 120)) min (timeout ${tmo}s)"
 set +e
 vm_run -k "$label" -t "$tmo" -m 3G -c "$cpus" -M "$out/ko" -l "$out/kernel.log" -- \
-	"$settings; export BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB BENCH_JOBS BENCH_FIO_ARGS BENCH_DMAHBA_ARGS BENCH_SOFTDMA_ARGS BENCH_PROFILES
+	"$settings; export BENCH_RUNTIME BENCH_RAMP BENCH_REPS BENCH_SIZE_MB BENCH_JOBS BENCH_FIO_ARGS BENCH_DMAHBA_ARGS BENCH_SOFTDMA_ARGS BENCH_PROFILES BENCH_PERF
 $(cat "$top/scripts/bench-guest.sh")" > "$out/console.log"
 rc=$?
 set -e
@@ -142,6 +147,15 @@ END {
 	}
 	for (k in err) print "\nErrors:" err[k]
 }' "$out/console.log" > "$table"
+# BENCH_PERF: the 40 largest µs per I/O
+grep -q '^BENCH-PERF ' "$out/console.log" && {
+	printf '\n### CPU time per I/O (µs), %s (BENCH_PERF)\n\n' "$BENCH_PERF"
+	echo '| kernel function, with its callees | null_blk | scsi_debug | dmahba |'
+	echo '|---|---:|---:|---:|'
+	awk '$1 == "BENCH-PERF" { v[$3, $2] = $4; if ($4 > top[$3]) top[$3] = $4 }
+	END { for (f in top) print top[f], f, v[f, "null_blk"] + 0, v[f, "scsi_debug"] + 0, v[f, "dmahba"] + 0 }' "$out/console.log" |
+		sort -rn | head -40 | awk '{ printf "| `%s` | %.2f | %.2f | %.2f |\n", $2, $3, $4, $5 }'
+} >> "$table"
 echo
 cat "$table"
 

@@ -109,7 +109,7 @@ vm_kernel() {
 #   -S DIR    installed kselftest tree to carry
 #   -I        also install our modules in the guest's updates/ (as dkms does)
 #   -l FILE   where to save the kernel log (out/vm-LABEL/kernel.log)
-# Environment: KERNEL_APPEND, QEMU_ACCEL (tcg,thread=multi), QEMU_EXTRA.
+# Environment: KERNEL_APPEND, QEMU_ACCEL (tcg,thread=multi), QEMU_EXTRA, VM_BINS (more programs).
 # Runs may go on side by side: each keeps its files in a directory of its own.
 vm_run() (
 	set -euo pipefail
@@ -126,7 +126,7 @@ vm_run() (
 	local out=$top/out/vm-$label mods=(scsi_mod sd_mod sg scsi_debug null_blk configfs ext4 crypto-crc32c 'md_mod?' 'raid1?')
 	local b bins=()
 	for b in /bin/busybox /usr/bin/kmod /usr/bin/fio /usr/bin/lsscsi /usr/bin/iscsi-test-cu /sbin/mdadm \
-		/usr/bin/sginfo /usr/bin/sg_*; do
+		/usr/bin/sginfo /usr/bin/sg_* ${VM_BINS:-}; do
 		[ -x "$b" ] && bins+=("$b")
 	done
 	mkdir -p "$out"
