@@ -183,6 +183,26 @@ stat_sum() {
 		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "${stats:?}"
 }
 
+# toggle_cpu1: cpu1 offline and online until $tmp/stop appears; writes the
+# toggles that worked to $tmp/toggles, the writes of "online" that failed to
+# $tmp/bad. Run in the background beside the I/O it is to disturb.
+toggle_cpu1() {
+	_n=0
+	_bad=0
+	while [ ! -e "${tmp:?}/stop" ]; do
+		if echo 0 > /sys/devices/system/cpu/cpu1/online; then
+			sleep 0.2
+			echo 1 > /sys/devices/system/cpu/cpu1/online || _bad=$((_bad + 1))
+			_n=$((_n + 1))
+		else
+			_bad=$((_bad + 1))
+		fi
+		sleep 0.2
+	done
+	echo "$_n" > "$tmp/toggles"
+	echo "$_bad" > "$tmp/bad"
+}
+
 # now: seconds since boot; elapsed T0 T1: T1 - T0 in seconds, 2 decimals
 now() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }

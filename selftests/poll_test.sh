@@ -8,10 +8,13 @@
 # (the "polled" counter of debugfs stats grows); the four stages of every
 # polled request appear in order in the trace; a command of the poll queue
 # that times out is aborted and retried with the right data; device and bus
-# resets (sg_reset -d, -b) while polled I/O runs lose nothing; dmahba unloads
-# afterwards. poll_queues that leaves no default queue is refused.
+# resets (sg_reset -d, -b) while polled I/O runs lose nothing; polled I/O
+# verifies while cpu1 goes offline and online; the disk deleted under polled
+# reads ends them at once, and a rescan brings it back with its poll queue
+# and its data; dmahba unloads afterwards. poll_queues that leaves no default
+# queue is refused.
 #
-# Runtime: about 60 s under QEMU TCG on two cores; every fio run is bounded
+# Runtime: about 90 s under QEMU TCG on two cores; every fio run is bounded
 # by "timeout".
 . "$(dirname "$0")/lib.sh"
 
@@ -29,8 +32,11 @@ tmp=/tmp/poll_test.$$
 fresh_dmahba_test
 fio_pid=""
 old_tmo=""
+cpu1=/sys/devices/system/cpu/cpu1/online
 test_cleanup() {
 	[ -n "$fio_pid" ] && kill "$fio_pid" 2>/dev/null && wait "$fio_pid"
+	touch "$tmp/stop"
+	[ -w "$cpu1" ] && echo 1 > "$cpu1" 2>/dev/null
 	[ -e "$tr_dir/events/dmahba/enable" ] && echo 0 > "$tr_dir/events/dmahba/enable"
 	[ -n "$old_tmo" ] && [ -n "${sd:-}" ] && echo "$old_tmo" > /sys/block/"$sd"/device/timeout 2>/dev/null
 }
@@ -172,8 +178,8 @@ done
 # --- resets while polled I/O runs
 timeout "$FIO_TIMEOUT" fio --minimal --name=reset --filename="$dev" --direct=1 \
 	--ioengine=io_uring --hipri=1 --iodepth=8 --rw=randwrite --bsrange=4k-64k \
-	--offset=96m --size=32m --verify=crc32c --do_verify=1 --verify_fatal=1 \
-	> "$tmp"/reset.out 2> "$tmp"/reset.err &
+	--offset=96m --size=32m --time_based --runtime=8 --verify_backlog=64 \
+	--verify=crc32c --do_verify=1 --verify_fatal=1 > "$tmp"/reset.out 2> "$tmp"/reset.err &
 fio_pid=$!
 r0=$(stat_sum resets)
 sleep 2
@@ -190,9 +196,69 @@ fio_pid=""
 r1=$(stat_sum resets)
 errs=$(awk -F';' '/^3;/ && $5 != 0 { n++ } END { print n + 0 }' "$tmp"/reset.out)
 diag "resets during polled I/O: fio running at the reset $running, sg_reset -d exit $rd, -b exit $rb, fio exit $frc, $errs error(s), ResetDetected $((r1 - r0))"
-ksft_check "sg_reset -d and -b succeed while polled I/O runs" [ "$rd" = 0 -a "$rb" = 0 -a $((r1 - r0)) -ge 1 ]
+ksft_check "sg_reset -d and -b succeed while polled I/O runs" \
+	[ "$running" = 1 -a "$rd" = 0 -a "$rb" = 0 -a $((r1 - r0)) -ge 1 ]
 ksft_check "the polled I/O around the resets verifies with no error" \
 	sh -c "[ $frc = 0 ] && [ $errs = 0 ] && grep -q '^3;' $tmp/reset.out"
+
+# --- cpu1 offline and online while polled I/O runs: blk-mq maps the poll
+# queue to other CPUs and back; what is in flight must complete and verify
+if [ ! -w "$cpu1" ]; then
+	ksft_skip "polled I/O verifies while cpu1 goes offline and online" "cpu1 has no online file (no CPU hotplug or one CPU)"
+else
+	p0=$(qstat 1 polled)
+	rm -f "$tmp/stop"
+	toggle_cpu1 &
+	tpid=$!
+	# shellcheck disable=SC2086
+	run_fio unplug --ioengine=io_uring --hipri=1 --iodepth=8 --numjobs=2 --rw=randwrite \
+		--bsrange=4k-128k --offset=128m --size=32m --offset_increment=32m --loops=4 $VERIFY
+	frc=$?
+	touch "$tmp/stop"
+	wait $tpid
+	p1=$(qstat 1 polled)
+	diag "cpu1 went offline and online $(cat "$tmp/toggles") times, $(cat "$tmp/bad") failed; windows found ended by polling: $((p1 - p0))"
+	ksft_check "polled I/O verifies (crc32c) while cpu1 goes offline and online" [ "$frc" = 0 ]
+	ksft_check "cpu1 went offline and online at least twice during it, every time, and is online" \
+		[ "$(cat "$tmp/toggles")" -ge 2 -a "$(cat "$tmp/bad")" = 0 -a "$(cat "$cpu1")" = 1 ]
+	ksft_check "requests were polled while cpu1 went offline and online" [ $((p1 - p0)) -gt 0 ]
+fi
+
+# --- the disk deleted under polled reads, then the host rescanned: the reads
+# end at once (errors, no hang), and the disk comes back with its poll queue
+# and with the data written before (the medium belongs to the host)
+dd if=/dev/urandom of="$tmp/pat" bs=64k count=16 2>/dev/null
+dd if="$tmp/pat" of="$dev" bs=64k seek=3200 conv=fsync 2>/dev/null
+timeout "$FIO_TIMEOUT" fio --minimal --name=del --filename="$dev" --direct=1 --ioengine=io_uring \
+	--hipri=1 --iodepth=16 --rw=randread --bs=4k --size=128m --time_based --runtime=60 \
+	> "$tmp/del.out" 2>&1 &
+fio_pid=$!
+sleep 2
+t0=$(now)
+drc=0
+echo 1 > /sys/block/"$sd"/device/delete || drc=1
+wait $fio_pid
+frc=$?
+fio_pid=""
+t=$(elapsed "$t0" "$(now)")
+diag "delete under polled reads: exit $drc; fio exit $frc, $t s after the delete"
+ksft_check "the disk is deleted under polled reads, and they end within 30 s" \
+	awk -v t="$t" -v d="$drc" 'BEGIN { exit !(d == 0 && t < 30) }'
+echo "- - -" > /sys/class/scsi_host/host"$h"/scan
+if wait_for dmahba_sd; then
+	sd=$(dmahba_sd)
+	dev=/dev/$sd
+	ksft_check "a rescan brings the disk back ($sd), io_poll 1" [ "$(cat /sys/block/"$sd"/queue/io_poll)" = 1 ]
+	dd if="$dev" of="$tmp/got" bs=64k skip=3200 count=16 2>/dev/null
+	ksft_check "the data written before the delete reads back after the rescan" cmp -s "$tmp/pat" "$tmp/got"
+	p0=$(qstat 1 polled)
+	# shellcheck disable=SC2086
+	ksft_check "polled writes verify (crc32c) on the rescanned disk" \
+		run_fio rescan --ioengine=io_uring --hipri=1 --iodepth=8 --rw=randwrite --bs=16k --size=8m $VERIFY
+	ksft_check "the rescanned disk's requests were polled" [ $(($(qstat 1 polled) - p0)) -gt 0 ]
+else
+	ksft_fail "a rescan brings the disk back"
+fi
 
 # --- unload
 ksft_check "rmmod dmahba after polled I/O" rmmod_idle dmahba

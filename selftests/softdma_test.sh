@@ -405,25 +405,6 @@ elif mod_loaded dmahba; then
 	unplug_skip="dmahba already loaded"
 fi
 
-# toggle_cpu1: offline and online until $tmp/stop appears; counts the
-# toggles that worked in $tmp/toggles, the ones that failed in $tmp/bad
-toggle_cpu1() {
-	_n=0
-	_bad=0
-	while [ ! -e "$tmp/stop" ]; do
-		if echo 0 > "$cpu1"; then
-			sleep 0.2
-			echo 1 > "$cpu1" || _bad=$((_bad + 1))
-			_n=$((_n + 1))
-		else
-			_bad=$((_bad + 1))
-		fi
-		sleep 0.2
-	done
-	echo "$_n" > "$tmp/toggles"
-	echo "$_bad" > "$tmp/bad"
-}
-
 unplug() {	# ENGINE
 	_e=engine=$1
 	if ! insmod "$ko_dir/softdma.ko" "$_e"; then
