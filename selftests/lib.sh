@@ -203,6 +203,32 @@ toggle_cpu1() {
 	echo "$_bad" > "$tmp/bad"
 }
 
+# delete_under_io WHAT PID: delete the disk $sd of host $h while the I/O of
+# the background job PID runs, wait for the job, rescan the host. Checks
+# that the job ran at the delete, that the delete works and ends the I/O
+# within 30 s, and that the rescan brings the disk back (then sets sd and
+# dev again); 1 if it does not.
+delete_under_io() {
+	_run=0
+	kill -0 "$2" 2>/dev/null && _run=1
+	_t0=$(now)
+	_drc=0
+	echo 1 > /sys/block/"$sd"/device/delete || _drc=1
+	wait "$2"
+	_t=$(elapsed "$_t0" "$(now)")
+	diag "delete under $1: I/O running at the delete $_run, exit $_drc; the I/O ended $_t s after it"
+	ksft_check "the disk is deleted under $1, which end within 30 s" \
+		awk -v t="$_t" -v d="$_drc" -v r="$_run" 'BEGIN { exit !(r == 1 && d == 0 && t < 30) }'
+	echo "- - -" > /sys/class/scsi_host/host"$h"/scan
+	if ! wait_for dmahba_sd; then
+		ksft_fail "a rescan brings the disk back"
+		return 1
+	fi
+	sd=$(dmahba_sd)
+	dev=/dev/$sd
+	ksft_pass "a rescan brings the disk back ($sd)"
+}
+
 # now: seconds since boot; elapsed T0 T1: T1 - T0 in seconds, 2 decimals
 now() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }

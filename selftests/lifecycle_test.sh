@@ -17,6 +17,8 @@
 #   unmount and a remount.
 # - rmmod softdma while dmahba holds its channels is refused, and both still
 #   work afterwards.
+# - The disk deleted (sysfs) while reads run: they end at once with errors;
+#   a rescan of the host brings it back with the data written before.
 # - Hosts come and go while idle: num_hosts=2 loads with the default
 #   channel counts; with enough channels it gives two hosts with a disk
 #   each; unbinding one through sysfs removes it while the other serves I/O,
@@ -241,6 +243,24 @@ if load num_luns=1 dev_size_mb=64; then
 	ksft_loaded=""
 else
 	ksft_fail "softdma and dmahba load"
+fi
+
+# ---- the disk deleted while reads run, then its host rescanned: the reads
+# end (errors, no hang), the disk comes back with the data written before
+if load dev_size_mb=64; then
+	h=$(dmahba_host)
+	sd=$(dmahba_sd)
+	ksft_check "1 MiB written and read back before a delete" io "/dev/$(dmahba_sg)"
+	# reads until one fails (the disk is gone)
+	sh -c "while dd if=/dev/$sd of=/dev/null bs=64k iflag=direct 2>/dev/null; do :; done" &
+	sleep 0.5
+	if delete_under_io "reads" $! && wait_for dmahba_sg; then
+		sg_dd if="/dev/$(dmahba_sg)" of="$tmp/back" bs=512 bpt=2048 skip=2048 count=2048 >/dev/null 2>&1
+		ksft_check "the 1 MiB written before the delete reads back after the rescan" cmp -s "$tmp/pat" "$tmp/back"
+	fi
+	unload
+else
+	ksft_fail "softdma and dmahba load for the delete under reads"
 fi
 
 # ---- hosts come and go while idle
