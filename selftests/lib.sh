@@ -183,16 +183,18 @@ stat_sum() {
 		$1 ~ /^[0-9]+$/ { s += $(c[f]) } END { printf "%.0f\n", s }' "${stats:?}"
 }
 
-# toggle_cpu1: cpu1 offline and online until $tmp/stop appears; writes the
-# toggles that worked to $tmp/toggles, the writes of "online" that failed to
-# $tmp/bad. Run in the background beside the I/O it is to disturb.
+# cpu1's hotplug switch; toggle_cpu1: cpu1 offline and online until
+# $tmp/stop appears; writes the toggles that worked to $tmp/toggles, the
+# writes of "online" that failed to $tmp/bad. Run in the background beside
+# the I/O it is to disturb.
+cpu1=/sys/devices/system/cpu/cpu1/online
 toggle_cpu1() {
 	_n=0
 	_bad=0
 	while [ ! -e "${tmp:?}/stop" ]; do
-		if echo 0 > /sys/devices/system/cpu/cpu1/online; then
+		if echo 0 > "$cpu1"; then
 			sleep 0.2
-			echo 1 > /sys/devices/system/cpu/cpu1/online || _bad=$((_bad + 1))
+			echo 1 > "$cpu1" || _bad=$((_bad + 1))
 			_n=$((_n + 1))
 		else
 			_bad=$((_bad + 1))

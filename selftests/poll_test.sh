@@ -32,7 +32,6 @@ tmp=/tmp/poll_test.$$
 fresh_dmahba_test
 fio_pid=""
 old_tmo=""
-cpu1=/sys/devices/system/cpu/cpu1/online
 test_cleanup() {
 	[ -n "$fio_pid" ] && kill "$fio_pid" 2>/dev/null && wait "$fio_pid"
 	touch "$tmp/stop"
@@ -176,10 +175,11 @@ while ! awk -v a="$(elapsed "$s0" "$(now)")" -v b=$((HOLD_MS / 1000 + 1)) 'BEGIN
 done
 
 # --- resets while polled I/O runs
+# shellcheck disable=SC2086
 timeout "$FIO_TIMEOUT" fio --minimal --name=reset --filename="$dev" --direct=1 \
 	--ioengine=io_uring --hipri=1 --iodepth=8 --rw=randwrite --bsrange=4k-64k \
 	--offset=96m --size=32m --time_based --runtime=8 --verify_backlog=64 \
-	--verify=crc32c --do_verify=1 --verify_fatal=1 > "$tmp"/reset.out 2> "$tmp"/reset.err &
+	$VERIFY > "$tmp"/reset.out 2> "$tmp"/reset.err &
 fio_pid=$!
 r0=$(stat_sum resets)
 sleep 2

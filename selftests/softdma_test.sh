@@ -40,7 +40,6 @@ mod_loaded softdma || [ -f "$ko_dir/softdma.ko" ] || \
 
 we_loaded_softdma=0
 we_loaded_dmahba=0
-cpu1=/sys/devices/system/cpu/cpu1/online
 tmp=/tmp/softdma_test.$$
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
